@@ -1,0 +1,29 @@
+# Two commands do all set-up on a fresh Debian/Ubuntu machine:
+#   make demo   the main job on the embedded default (emulated board, built-in data)
+#   make test   the test suite (what CI runs)
+# Both call .ci/bootstrap.sh, which installs Debian packages and a pinned
+# .venv when needed and returns in seconds when everything is in place.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup lint bench clean
+
+setup:
+	@./.ci/bootstrap.sh
+
+demo: setup
+	$(VENV)/bin/hilnas demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build .hilnas-cache
