@@ -1,0 +1,284 @@
+"""One profiling job: stream a .tflite to a board, run it, collect every figure.
+
+``profile_model`` is what ``hilnas profile`` and bench/profile.py call. The
+result dataclass carries every figure the CLI prints plus the output tensor and
+the board identity, so ``--json`` is just ``asdict``. ``check_against_tflm``
+runs the same input through the real TFLM interpreter (tflite-micro package,
+DESIGN §2: the only valid oracle) and fails loudly on the first differing byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hilnas.board.profiles import BoardProfile
+from hilnas.board.session import BoardSession, open_board
+from hilnas.errors import BoardError, ConfigError
+
+INPUT_SEED = 20241121
+SCHEMA_MODULE = "tflite_micro.tensorflow.lite.micro.python.schema_py_generated"
+
+
+class OutputMismatchError(BoardError):
+    """The board's output differs from the TFLM host runtime's."""
+
+    def __init__(self, message: str, index: int, board_value: int, tflm_value: int) -> None:
+        super().__init__(message)
+        self.index = index
+        self.board_value = board_value
+        self.tflm_value = tflm_value
+
+
+@dataclass
+class OpFigure:
+    index: int
+    name: str
+    builtin_code: int
+    ticks: int
+    value: float  # in the board's timing unit
+    share: float  # of the sum over ops
+
+
+@dataclass
+class ProfileResult:
+    board: str
+    model: str
+    model_bytes: int
+    model_crc32: int
+    runs: int
+    warmup: int
+    timing_unit: str
+    latency_min: float
+    latency_median: float
+    latency_max: float
+    latency_ticks_min: int
+    latency_ticks_median: int
+    latency_ticks_max: int
+    latency_ms_median: float | None  # only where the unit is real time (cycles, ns)
+    arena_bytes: int
+    stack_high_water: int
+    n_ops: int
+    input_bytes: int
+    output_bytes: int
+    output_crc32: int
+    input_source: str
+    upload_s: float
+    upload_bytes_per_s: float
+    boot_s: float
+    wall_s: float
+    checked_against_tflm: bool
+    ops: list[OpFigure] = field(default_factory=list)
+    output: list[int] = field(default_factory=list)
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def builtin_op_names() -> dict[int, str]:
+    """TFLite BuiltinOperator code -> name, from the schema shipped with tflite-micro."""
+    schema = importlib.import_module(SCHEMA_MODULE)
+    return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def _tflm_interpreter(model: bytes) -> Any:
+    from tflite_micro.python.tflite_micro import runtime
+
+    try:
+        return runtime.Interpreter.from_bytes(model)
+    except RuntimeError as exc:
+        raise ConfigError(f"TFLM cannot load the model: {exc} (reason on stderr)") from exc
+
+
+def _input_details(model: bytes, n_inputs: int = 1) -> list[dict[str, Any]]:
+    interp = _tflm_interpreter(model)
+    return [interp.get_input_details(i) for i in range(n_inputs)]
+
+
+def _quantize(x: np.ndarray, detail: dict[str, Any], path: Path) -> np.ndarray:
+    q = detail.get("quantization_parameters") or {}
+    scales, zps = q.get("scales"), q.get("zero_points")
+    if scales is None or len(scales) != 1:
+        raise ConfigError(f"{path}: float input but the model input has no per-tensor scale")
+    scaled = np.round(x.astype(np.float64) / float(scales[0])) + int(zps[0])
+    return np.clip(scaled, -128, 127).astype(np.int8)
+
+
+def prepare_input(
+    model: bytes, input_bytes: int, input_path: Path | None, n_inputs: int = 1
+) -> tuple[bytes, str]:
+    """Input bytes for the board plus a sentence saying where they came from."""
+    if input_path is None:
+        rng = np.random.default_rng(INPUT_SEED)
+        data = rng.integers(-128, 128, size=input_bytes, dtype=np.int16).astype(np.int8)
+        return data.tobytes(), f"pseudo-random int8, numpy default_rng(seed={INPUT_SEED})"
+    try:
+        x = np.load(input_path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{input_path}: not a readable .npy file: {exc}") from exc
+    details = _input_details(model, n_inputs)
+    if len(details) != 1:
+        raise ConfigError(
+            f"{input_path}: --input supports single-input models, this has {len(details)}"
+        )
+    detail = details[0]
+    want = int(np.prod(detail["shape"]))
+    if x.size != want or want != input_bytes:
+        raise ConfigError(
+            f"{input_path}: {x.size} elements of shape {list(x.shape)}, the model's input "
+            f"has shape {list(detail['shape'])} ({want} elements)"
+        )
+    if x.dtype == np.int8:
+        return x.tobytes(), f"{input_path} (int8)"
+    if x.dtype in (np.float32, np.float64):
+        return _quantize(x, detail, input_path).tobytes(), f"{input_path} (float, quantized)"
+    raise ConfigError(f"{input_path}: dtype {x.dtype} not supported; give int8 or float32")
+
+
+def tflm_output(model: bytes, input_data: bytes, n_inputs: int = 1, n_outputs: int = 1) -> bytes:
+    """All outputs (index order, concatenated) of the TFLM host runtime for this input."""
+    interp = _tflm_interpreter(model)
+    offset = 0
+    for i, detail in enumerate(_input_details(model, n_inputs)):
+        n = int(np.prod(detail["shape"])) * np.dtype(detail["dtype"]).itemsize
+        arr = np.frombuffer(input_data[offset : offset + n], dtype=detail["dtype"])
+        interp.set_input(arr.reshape(detail["shape"]), i)
+        offset += n
+    interp.invoke()
+    return b"".join(np.asarray(interp.get_output(i)).tobytes() for i in range(n_outputs))
+
+
+def check_against_tflm(
+    board: str, model: bytes, input_data: bytes, board_out: bytes, n_inputs: int, n_outputs: int
+) -> None:
+    """Raise OutputMismatchError naming the first differing byte, if any."""
+    ref = tflm_output(model, input_data, n_inputs, n_outputs)
+    if ref == board_out:
+        return
+    if len(ref) != len(board_out):
+        raise OutputMismatchError(
+            f"{board}: output is {len(board_out)} bytes, TFLM's is {len(ref)}", -1, 0, 0
+        )
+    a = np.frombuffer(board_out, np.int8)
+    b = np.frombuffer(ref, np.int8)
+    diff = np.flatnonzero(a != b)
+    i = int(diff[0])
+    raise OutputMismatchError(
+        f"{board}: output differs from TFLM at {len(diff)} of {len(a)} bytes; first at byte "
+        f"{i}: board {int(a[i])}, TFLM {int(b[i])}; max |diff| "
+        f"{int(np.max(np.abs(a.astype(int) - b.astype(int))))}",
+        i,
+        int(a[i]),
+        int(b[i]),
+    )
+
+
+def _op_figures(session: BoardSession, records: list[tuple[int, int]]) -> list[OpFigure]:
+    names = builtin_op_names()
+    ident = session.client.identity
+    assert ident is not None
+    total = sum(t for _, t in records) or 1
+    return [
+        OpFigure(
+            i, names.get(code, f"BUILTIN_{code}"), code, ticks, ident.ticks_to_unit(ticks),
+            ticks / total,
+        )
+        for i, (code, ticks) in enumerate(records)
+    ]
+
+
+def run_on_session(
+    session: BoardSession,
+    model_path: Path,
+    runs: int = 10,
+    warmup: int = 2,
+    input_path: Path | None = None,
+    check: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    started: float | None = None,
+) -> ProfileResult:
+    """Profile one model on an open board (a session can profile many models)."""
+    started = time.monotonic() if started is None else started
+    model = Path(model_path).read_bytes()
+    client = session.client
+    t0 = time.monotonic()
+    load = client.load_model(model, progress)
+    upload_s = time.monotonic() - t0
+    input_data, input_source = prepare_input(model, load.input_bytes, input_path, load.n_inputs)
+    client.write_input(input_data)
+    res = client.run(runs, warmup)
+    output = client.read_output(res.output_bytes)
+    if zlib.crc32(output) != res.output_crc32:
+        raise BoardError(f"{session.profile.name}: READ_OUTPUT bytes do not match the RUN CRC")
+    ops = _op_figures(session, client.read_ops())
+    if check:
+        check_against_tflm(
+            session.profile.name, model, input_data, output, load.n_inputs, load.n_outputs
+        )
+    ident = client.identity
+    assert ident is not None
+    to_unit = ident.ticks_to_unit
+    ms = None
+    if ident.timing_unit in ("cycles", "ns"):
+        ms = res.latency_median / ident.counter_hz * 1e3 if ident.counter_hz else None
+    return ProfileResult(
+        board=session.profile.name,
+        model=str(model_path),
+        model_bytes=len(model),
+        model_crc32=zlib.crc32(model),
+        runs=res.runs,
+        warmup=res.warmup,
+        timing_unit=ident.timing_unit,
+        latency_min=to_unit(res.latency_min),
+        latency_median=to_unit(res.latency_median),
+        latency_max=to_unit(res.latency_max),
+        latency_ticks_min=res.latency_min,
+        latency_ticks_median=res.latency_median,
+        latency_ticks_max=res.latency_max,
+        latency_ms_median=ms,
+        arena_bytes=res.arena_bytes,
+        stack_high_water=res.stack_high_water,
+        n_ops=res.n_ops,
+        input_bytes=load.input_bytes,
+        output_bytes=res.output_bytes,
+        output_crc32=res.output_crc32,
+        input_source=input_source,
+        upload_s=upload_s,
+        upload_bytes_per_s=len(model) / upload_s if upload_s > 0 else 0.0,
+        boot_s=session.boot_s,
+        wall_s=time.monotonic() - started,
+        checked_against_tflm=check,
+        ops=ops,
+        output=list(np.frombuffer(output, np.int8).tolist()),
+        identity=dataclasses.asdict(ident),
+    )
+
+
+def profile_model(
+    model_path: Path,
+    profile: BoardProfile,
+    runs: int = 10,
+    warmup: int = 2,
+    input_path: Path | None = None,
+    check: bool = False,
+    elf: Path | None = None,
+    port: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ProfileResult:
+    """Boot/connect the board, profile one model, stop the board."""
+    started = time.monotonic()
+    if not Path(model_path).is_file():
+        raise ConfigError(f"model file {model_path} does not exist")
+    with open_board(profile, elf=elf, port=port) as session:
+        return run_on_session(
+            session, model_path, runs, warmup, input_path, check, progress, started
+        )
