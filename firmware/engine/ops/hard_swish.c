@@ -1,0 +1,120 @@
+/*
+ * HARD_SWISH, int8 -> int8, bit-exact with TFLM's reference kernel.
+ *
+ * TFLM computes x * relu6(x + 3) / 6 on int16 fixed point: the input is moved
+ * to a "hires" scale (x << 7), multiplied by a 16-bit output multiplier, and a
+ * "relu-ish" factor in [0, 1] is derived with careful saturation; the final
+ * product uses a truncating doubling high multiply. The multipliers are
+ * computed in single-precision float first (as TFLM does) and downscaled to
+ * int16. prepare() evaluates the whole chain for all 256 int8 inputs.
+ */
+#include "hn_op.h"
+#include "hn_qmath_nl.h"
+
+typedef struct {
+    int8_t lut[256];
+} hard_swish_data;
+
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int16_t output_multiplier;
+    int16_t reluish_multiplier;
+    int output_exponent;
+    int reluish_exponent;
+} hard_swish_params;
+
+static int16_t reluish_of(int16_t hires, const hard_swish_params *p)
+{
+    int16_t r = hires;
+    if (p->reluish_exponent > 0) {
+        r = hn_nl_sat_left_shift16(r, p->reluish_exponent - 1);
+    }
+    r = hn_nl_srdhm16(r, p->reluish_multiplier);
+    if (p->reluish_exponent > 0) {
+        r = hn_nl_sat_left_shift16(r, 1);
+    }
+    if (p->reluish_exponent < 0) {
+        r = hn_nl_rdbpot16(r, -p->reluish_exponent);
+    }
+    return (int16_t)((r + (1 << 15)) >> 1); /* [-1, 1] -> [0, 1] */
+}
+
+static int8_t hard_swish_of(int8_t x, const hard_swish_params *p)
+{
+    const int16_t input_value = (int16_t)(x - p->input_zero_point);
+    const int16_t hires = (int16_t)(input_value * (1 << 7));
+    const int16_t preshift_output = hn_nl_srdhm16(hires, p->output_multiplier);
+    const int16_t preshift_result = hn_nl_sdhm16(reluish_of(hires, p), preshift_output);
+    int16_t out = hn_nl_rdbpot16(preshift_result, -p->output_exponent);
+    out = (int16_t)(out + p->output_zero_point);
+    out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
+    return (int8_t)out;
+}
+
+static hn_status compute_params(hn_op_ctx *ctx, const hn_tensor *in, const hn_tensor *out,
+                                hard_swish_params *p)
+{
+    /* Single-precision arithmetic on purpose: TFLM's Prepare() does it in float. */
+    const float hires_input_scale = (1.0f / 128.0f) * in->scale;
+    const float reluish_scale = 3.0f / 32768.0f;
+    int32_t m32 = 0;
+    hn_nl_quantize_multiplier((double)(hires_input_scale / out->scale), &m32,
+                              &p->output_exponent);
+    p->output_multiplier = hn_nl_downscale_multiplier16(m32);
+    if (p->output_exponent > 0) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "HARD_SWISH: input scale %g / output scale %g is too large "
+                           "(TFLM needs input_scale/128 <= output_scale)",
+                           (double)in->scale, (double)out->scale);
+    }
+    hn_nl_quantize_multiplier((double)(hires_input_scale / reluish_scale), &m32,
+                              &p->reluish_exponent);
+    p->reluish_multiplier = hn_nl_downscale_multiplier16(m32);
+    p->input_zero_point = in->zero_point;
+    p->output_zero_point = out->zero_point;
+    return HN_OK;
+}
+
+static hn_status hard_swish_prepare(hn_op_ctx *ctx)
+{
+    hn_status s = hn_nl_check_io(ctx, "HARD_SWISH", 1, 1);
+    const hn_tensor *in = ctx->inputs[0];
+    const hn_tensor *out = ctx->outputs[0];
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "HARD_SWISH", "input", in);
+    }
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "HARD_SWISH", "output", out);
+    }
+    if (s != HN_OK) {
+        return s;
+    }
+    if (hn_num_elements(in) != hn_num_elements(out)) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                           "HARD_SWISH: output has %ld elements, input %ld",
+                           (long)hn_num_elements(out), (long)hn_num_elements(in));
+    }
+    hard_swish_params p;
+    s = compute_params(ctx, in, out, &p);
+    if (s != HN_OK) {
+        return s;
+    }
+    hard_swish_data *d = (hard_swish_data *)ctx->op_data;
+    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
+        d->lut[(uint8_t)(int8_t)v] = hard_swish_of((int8_t)v, &p);
+    }
+    return HN_OK;
+}
+
+static hn_status hard_swish_eval(hn_op_ctx *ctx)
+{
+    const hard_swish_data *d = (const hard_swish_data *)ctx->op_data;
+    hn_nl_apply_lut(d->lut, (const int8_t *)ctx->inputs[0]->data,
+                    (int8_t *)ctx->outputs[0]->data, hn_num_elements(ctx->inputs[0]));
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_HARD_SWISH = {
+    "HARD_SWISH", (uint32_t)sizeof(hard_swish_data), hard_swish_prepare, hard_swish_eval,
+};

@@ -1,0 +1,79 @@
+/*
+ * LOGISTIC, int8 -> int8, bit-exact with TFLM's reference kernel.
+ *
+ * TFLM (this version) does not use a lookup table for int8 LOGISTIC: it
+ * rescales (x - zero_point) into Q4.27 with a frexp-derived multiplier,
+ * saturates outside the input radius, evaluates gemmlowp's fixed-point
+ * logistic and rounds to Q0.8 with zero point -128 (output scale 1/256 is
+ * assumed, as in TFLM). prepare() runs exactly that for all 256 inputs.
+ */
+#include "hn_op.h"
+#include "hn_qmath_nl.h"
+
+#define INPUT_INTEGER_BITS 4
+
+typedef struct {
+    int8_t lut[256];
+} logistic_data;
+
+static int8_t logistic_of(int32_t input, int32_t radius, int32_t multiplier, int shift)
+{
+    if (input <= -radius) {
+        return INT8_MIN;
+    }
+    if (input >= radius) {
+        return INT8_MAX;
+    }
+    const int32_t input_in_q4 = hn_nl_mbqm(input, multiplier, shift);
+    int32_t out = hn_nl_rdbpot(hn_nl_logistic(input_in_q4, INPUT_INTEGER_BITS), 31 - 8) - 128;
+    out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
+    return (int8_t)out;
+}
+
+static hn_status logistic_prepare(hn_op_ctx *ctx)
+{
+    hn_status s = hn_nl_check_io(ctx, "LOGISTIC", 1, 1);
+    const hn_tensor *in = ctx->inputs[0];
+    const hn_tensor *out = ctx->outputs[0];
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "LOGISTIC", "input", in);
+    }
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "LOGISTIC", "output", out);
+    }
+    if (s != HN_OK) {
+        return s;
+    }
+    if (out->zero_point != -128) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "LOGISTIC: int8 output zero point must be -128 (got %ld)",
+                           (long)out->zero_point);
+    }
+    if (hn_num_elements(in) != hn_num_elements(out)) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                           "LOGISTIC: output has %ld elements, input %ld",
+                           (long)hn_num_elements(out), (long)hn_num_elements(in));
+    }
+    int32_t multiplier = 0;
+    int shift = 0;
+    hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)), &multiplier,
+                     &shift);
+    const int32_t radius = hn_nl_input_radius(INPUT_INTEGER_BITS, shift, 31);
+    logistic_data *d = (logistic_data *)ctx->op_data;
+    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
+        d->lut[(uint8_t)(int8_t)v] = logistic_of(v - in->zero_point, radius, multiplier, shift);
+    }
+    return HN_OK;
+}
+
+static hn_status logistic_eval(hn_op_ctx *ctx)
+{
+    const logistic_data *d = (const logistic_data *)ctx->op_data;
+    hn_nl_apply_lut(d->lut, (const int8_t *)ctx->inputs[0]->data,
+                    (int8_t *)ctx->outputs[0]->data, hn_num_elements(ctx->inputs[0]));
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_LOGISTIC = {
+    "LOGISTIC", (uint32_t)sizeof(logistic_data), logistic_prepare, logistic_eval,
+};

@@ -1,0 +1,132 @@
+/*
+ * SOFTMAX, int8 -> int8, bit-exact with TFLM's reference kernel.
+ *
+ * TFLM's int8 softmax is the gemmlowp fixed-point path (not a LUT): the input
+ * difference to the row maximum is scaled by beta*scale into Q5.26, exp() is
+ * evaluated in fixed point, summed in Q12.19, and each exp is multiplied by the
+ * fixed-point reciprocal of the sum. The difference to the row maximum of an
+ * int8 tensor can only take 256 values, so prepare() evaluates exp() for each
+ * of them once with the exact same integer algorithm; eval() keeps TFLM's
+ * summation, reciprocal and rounding per row.
+ */
+#include "hn_op.h"
+#include "hn_qmath_nl.h"
+
+#define SCALED_DIFF_INTEGER_BITS 5
+#define ACCUM_INTEGER_BITS 12
+
+typedef struct {
+    int32_t exp_of_diff[256]; /* exp of -(max - x) in Q0.31, index max - x */
+    int32_t max_diff;         /* differences above this are ignored (TFLM diff_min) */
+    int32_t depth;            /* innermost dimension: one softmax per row */
+    int32_t rows;
+} softmax_data;
+
+static hn_status check_tensors(hn_op_ctx *ctx, const hn_tensor *in, const hn_tensor *out)
+{
+    hn_status s = hn_nl_check_int8(ctx, "SOFTMAX", "input", in);
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "SOFTMAX", "output", out);
+    }
+    if (s != HN_OK) {
+        return s;
+    }
+    if (out->zero_point != -128 || out->scale != 1.0f / 256.0f) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "SOFTMAX: int8 output must have scale 1/256 and zero point -128 "
+                           "(got %g, %ld)", (double)out->scale, (long)out->zero_point);
+    }
+    if (in->ndim < 1 || hn_num_elements(in) != hn_num_elements(out) ||
+        out->dims[out->ndim - 1] != in->dims[in->ndim - 1]) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                           "SOFTMAX: output shape does not match the input shape");
+    }
+    return HN_OK;
+}
+
+static hn_status softmax_prepare(hn_op_ctx *ctx)
+{
+    hn_status s = hn_nl_check_io(ctx, "SOFTMAX", 1, 1);
+    if (s != HN_OK) {
+        return s;
+    }
+    const hn_tensor *in = ctx->inputs[0];
+    s = check_tensors(ctx, in, ctx->outputs[0]);
+    if (s != HN_OK) {
+        return s;
+    }
+    const float beta = hn_fb_f32(&ctx->options, 0, 0.0f);
+    int32_t multiplier = 0;
+    int left_shift = 0;
+    if (!hn_nl_softmax_scaling((double)beta, (double)in->scale, SCALED_DIFF_INTEGER_BITS,
+                               &multiplier, &left_shift)) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "SOFTMAX: beta %g with input scale %g gives a scaling multiplier "
+                           "<= 1, which TFLM rejects", (double)beta, (double)in->scale);
+    }
+    const int32_t diff_min =
+        -hn_nl_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift, 31);
+    softmax_data *d = (softmax_data *)ctx->op_data;
+    d->max_diff = -diff_min < 255 ? -diff_min : 255;
+    for (int32_t k = 0; k < 256; ++k) {
+        const int32_t diff = -k;
+        d->exp_of_diff[k] =
+            diff >= diff_min
+                ? hn_nl_exp_on_negative_values(hn_nl_mbqm_gt_one(diff, multiplier, left_shift),
+                                               SCALED_DIFF_INTEGER_BITS)
+                : 0;
+    }
+    d->depth = in->dims[in->ndim - 1];
+    d->rows = d->depth > 0 ? hn_num_elements(in) / d->depth : 0;
+    return HN_OK;
+}
+
+static int8_t row_max(const int8_t *x, int32_t n)
+{
+    int8_t m = INT8_MIN;
+    for (int32_t c = 0; c < n; ++c) {
+        m = x[c] > m ? x[c] : m;
+    }
+    return m;
+}
+
+static void softmax_row(const softmax_data *d, const int8_t *x, int8_t *y)
+{
+    const int32_t max_in_row = row_max(x, d->depth);
+    uint32_t sum_of_exps = 0; /* Q12.19, wraps like TFLM's raw int32 adds */
+    for (int32_t c = 0; c < d->depth; ++c) {
+        const int32_t k = max_in_row - x[c];
+        if (k <= d->max_diff) {
+            sum_of_exps += (uint32_t)hn_nl_rdbpot(d->exp_of_diff[k], ACCUM_INTEGER_BITS);
+        }
+    }
+    int num_bits_over_unit = 0;
+    const int32_t shifted_scale =
+        hn_nl_get_reciprocal((int32_t)sum_of_exps, ACCUM_INTEGER_BITS, &num_bits_over_unit);
+    int exponent = num_bits_over_unit + 31 - 8;
+    exponent = exponent > 31 ? 31 : exponent; /* TFLM aborts there (>512 equal maxima) */
+    for (int32_t c = 0; c < d->depth; ++c) {
+        const int32_t k = max_in_row - x[c];
+        int32_t out = INT8_MIN;
+        if (k <= d->max_diff) {
+            out = hn_nl_rdbpot(hn_nl_srdhm(shifted_scale, d->exp_of_diff[k]), exponent) - 128;
+            out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
+        }
+        y[c] = (int8_t)out;
+    }
+}
+
+static hn_status softmax_eval(hn_op_ctx *ctx)
+{
+    const softmax_data *d = (const softmax_data *)ctx->op_data;
+    const int8_t *x = (const int8_t *)ctx->inputs[0]->data;
+    int8_t *y = (int8_t *)ctx->outputs[0]->data;
+    for (int32_t r = 0; r < d->rows; ++r) {
+        softmax_row(d, x + r * d->depth, y + r * d->depth);
+    }
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_SOFTMAX = {
+    "SOFTMAX", (uint32_t)sizeof(softmax_data), softmax_prepare, softmax_eval,
+};

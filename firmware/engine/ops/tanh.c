@@ -1,0 +1,73 @@
+/*
+ * TANH, int8 -> int8, bit-exact with TFLM's reference kernel.
+ *
+ * Same scheme as LOGISTIC (no LUT in TFLM for int8): (x - zero_point) is
+ * rescaled into Q4.27 with a frexp-derived multiplier, saturated outside the
+ * input radius, passed through gemmlowp's fixed-point tanh and rounded to
+ * Q0.7. TFLM assumes output scale 1/128 and zero point 0 without checking
+ * them; so does this kernel. prepare() tabulates all 256 inputs.
+ */
+#include "hn_op.h"
+#include "hn_qmath_nl.h"
+
+#define INPUT_INTEGER_BITS 4
+
+typedef struct {
+    int8_t lut[256];
+} tanh_data;
+
+static int8_t tanh_of(int32_t input, int32_t radius, int32_t multiplier, int shift)
+{
+    if (input <= -radius) {
+        return INT8_MIN;
+    }
+    if (input >= radius) {
+        return INT8_MAX;
+    }
+    const int32_t input_in_q4 = hn_nl_mbqm(input, multiplier, shift);
+    int32_t out = hn_nl_rdbpot(hn_nl_tanh(input_in_q4, INPUT_INTEGER_BITS), 31 - 7);
+    out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
+    return (int8_t)out;
+}
+
+static hn_status tanh_prepare(hn_op_ctx *ctx)
+{
+    hn_status s = hn_nl_check_io(ctx, "TANH", 1, 1);
+    const hn_tensor *in = ctx->inputs[0];
+    const hn_tensor *out = ctx->outputs[0];
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "TANH", "input", in);
+    }
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "TANH", "output", out);
+    }
+    if (s != HN_OK) {
+        return s;
+    }
+    if (hn_num_elements(in) != hn_num_elements(out)) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "TANH: output has %ld elements, input %ld",
+                           (long)hn_num_elements(out), (long)hn_num_elements(in));
+    }
+    int32_t multiplier = 0;
+    int shift = 0;
+    hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)), &multiplier,
+                     &shift);
+    const int32_t radius = hn_nl_input_radius(INPUT_INTEGER_BITS, shift, 31);
+    tanh_data *d = (tanh_data *)ctx->op_data;
+    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
+        d->lut[(uint8_t)(int8_t)v] = tanh_of(v - in->zero_point, radius, multiplier, shift);
+    }
+    return HN_OK;
+}
+
+static hn_status tanh_eval(hn_op_ctx *ctx)
+{
+    const tanh_data *d = (const tanh_data *)ctx->op_data;
+    hn_nl_apply_lut(d->lut, (const int8_t *)ctx->inputs[0]->data,
+                    (int8_t *)ctx->outputs[0]->data, hn_num_elements(ctx->inputs[0]));
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_TANH = {
+    "TANH", (uint32_t)sizeof(tanh_data), tanh_prepare, tanh_eval,
+};
