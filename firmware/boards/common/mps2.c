@@ -1,0 +1,55 @@
+/*
+ * mps2.c: the emulated MPS2/MPS2+ boards under QEMU 7.2 (an385 M3, an386 M4,
+ * an500 M7, an505 M33). UART0 is a CMSDK APB UART (base from the board's
+ * board.cmake), read by busy polling: under QEMU that is faster than
+ * interrupt + WFI, and QEMU never drops a byte (it holds the next one until
+ * the RX register is read). Time is SysTick under -icount (instructions).
+ */
+#include "cortexm.h"
+#include "hal.h"
+
+#define UART_DATA REG32(HN_UART_BASE + 0x00u)
+#define UART_STATE REG32(HN_UART_BASE + 0x04u)
+#define UART_CTRL REG32(HN_UART_BASE + 0x08u)
+#define UART_BAUDDIV REG32(HN_UART_BASE + 0x10u)
+#define STATE_TXFULL 1u
+#define STATE_RXFULL 2u
+
+void hn_systick_start(void);
+
+static uint32_t calib_ticks;
+
+void hal_board_init(void) {
+    UART_BAUDDIV = 16u; /* QEMU ignores the rate but needs a valid divider (>= 16) */
+    UART_CTRL = 3u;     /* TX enable | RX enable */
+    hn_systick_start();
+    calib_ticks = hn_calib_loop_ticks();
+}
+
+size_t hal_uart_read(uint8_t *buf, size_t max) {
+    size_t n = 0;
+    while (n < max && (UART_STATE & STATE_RXFULL)) buf[n++] = (uint8_t)UART_DATA;
+    return n;
+}
+
+void hal_uart_write(const uint8_t *buf, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        while (UART_STATE & STATE_TXFULL) {
+        }
+        UART_DATA = buf[i];
+    }
+}
+
+uint32_t hal_counter_hz(void) { return (uint32_t)HN_CLOCK_HZ; }
+uint32_t hal_cpu_hz(void) { return (uint32_t)HN_CLOCK_HZ; }
+int hal_timing_kind(void) { return HAL_TIMING_ICOUNT_TICKS; }
+const char *hal_timing_unit(void) {
+    return "SysTick ticks under QEMU -icount (instruction time; instructions = ticks*1e6/calib_ticks)";
+}
+uint32_t hal_calib_ticks(void) { return calib_ticks; }
+
+void hal_shutdown(int code) { hn_semihost_exit(code); }
+
+/* A fault on an emulated board ends QEMU with a distinctive status (3) so the
+ * host launcher reports a crash instead of a timeout. */
+void hal_fault(void) { hn_semihost_exit(3); }
