@@ -1,0 +1,183 @@
+/*
+ * BATCH_MATMUL, int8 x int8 -> int8, bit-exact with TFLM's reference kernel.
+ *
+ * out[b, i, j] = requant(sum_k (lhs[b, i, k] - lhs_zp) * (rhs[b, k, j] - rhs_zp))
+ * with adj_x / adj_y transposing the last two dimensions of lhs / rhs, ranks
+ * 2..5 and broadcasting of the batch dimensions (a batch dimension of 1
+ * repeats), as TFLM supports. The int32 accumulation is exact, so reading the
+ * operands in place (instead of TFLM's transposed copies) gives the same sums;
+ * requantization is TFLM's double-rounding MultiplyByQuantizedMultiplier with
+ * multiplier lhs_scale * rhs_scale / output_scale.
+ */
+#include "hn_op.h"
+#include "hn_qmath_nl.h"
+
+#define BMM_MAX_RANK 5
+#define BMM_MAX_BATCH (BMM_MAX_RANK - 2)
+
+typedef struct {
+    int32_t lhs_zero_point, rhs_zero_point, output_zero_point;
+    int32_t multiplier;
+    int shift;
+    int32_t rows, cols, depth;
+    uint8_t adj_x, adj_y;
+    int32_t n_batch_dims;
+    int32_t batch_dims[BMM_MAX_BATCH];
+    int32_t lhs_batch_strides[BMM_MAX_BATCH]; /* 0 where lhs is broadcast */
+    int32_t rhs_batch_strides[BMM_MAX_BATCH];
+} batch_matmul_data;
+
+/* Dimension i of t once left-padded with 1s to `rank` dimensions. */
+static int32_t padded_dim(const hn_tensor *t, int rank, int i)
+{
+    const int lead = rank - (int)t->ndim;
+    return i < lead ? 1 : t->dims[i - lead];
+}
+
+/* Element stride of each batch dimension of t (0 where it has size 1). */
+static void batch_strides(const hn_tensor *t, int rank, int32_t *strides)
+{
+    int32_t stride = padded_dim(t, rank, rank - 1) * padded_dim(t, rank, rank - 2);
+    for (int i = rank - 3; i >= 0; --i) {
+        const int32_t dim = padded_dim(t, rank, i);
+        strides[i] = dim == 1 ? 0 : stride;
+        stride *= dim;
+    }
+}
+
+static hn_status check_ranks(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tensor *rhs)
+{
+    if (lhs->ndim < 2 || lhs->ndim > BMM_MAX_RANK || rhs->ndim < 2 || rhs->ndim > BMM_MAX_RANK) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "BATCH_MATMUL: operand ranks %d and %d, TFLM supports 2..5",
+                           (int)lhs->ndim, (int)rhs->ndim);
+    }
+    return HN_OK;
+}
+
+static hn_status plan_shapes(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tensor *rhs,
+                             const hn_tensor *out, batch_matmul_data *d)
+{
+    const int rank = lhs->ndim > rhs->ndim ? lhs->ndim : rhs->ndim;
+    d->rows = padded_dim(lhs, rank, d->adj_x ? rank - 1 : rank - 2);
+    d->depth = padded_dim(lhs, rank, d->adj_x ? rank - 2 : rank - 1);
+    d->cols = padded_dim(rhs, rank, d->adj_y ? rank - 2 : rank - 1);
+    const int32_t rhs_depth = padded_dim(rhs, rank, d->adj_y ? rank - 1 : rank - 2);
+    if (rhs_depth != d->depth) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                           "BATCH_MATMUL: lhs depth %ld != rhs depth %ld (adj_x=%d adj_y=%d)",
+                           (long)d->depth, (long)rhs_depth, d->adj_x, d->adj_y);
+    }
+    d->n_batch_dims = rank - 2;
+    batch_strides(lhs, rank, d->lhs_batch_strides);
+    batch_strides(rhs, rank, d->rhs_batch_strides);
+    int ok = out->ndim == rank && out->dims[rank - 2] == d->rows && out->dims[rank - 1] == d->cols;
+    for (int i = 0; i < rank - 2 && ok; ++i) {
+        const int32_t l = padded_dim(lhs, rank, i);
+        const int32_t r = padded_dim(rhs, rank, i);
+        if (l != r && l != 1 && r != 1) {
+            return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                               "BATCH_MATMUL: batch dimension %d does not broadcast (%ld vs %ld)", i,
+                               (long)l, (long)r);
+        }
+        d->batch_dims[i] = l == 1 ? r : l;
+        ok = out->dims[i] == d->batch_dims[i];
+    }
+    if (!ok) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                           "BATCH_MATMUL: output shape does not match the operands' product shape");
+    }
+    return HN_OK;
+}
+
+static hn_status batch_matmul_prepare(hn_op_ctx *ctx)
+{
+    hn_status s = hn_nl_check_io(ctx, "BATCH_MATMUL", 2, 1);
+    const hn_tensor *lhs = ctx->inputs[0];
+    const hn_tensor *rhs = ctx->inputs[1];
+    const hn_tensor *out = ctx->outputs[0];
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "BATCH_MATMUL", "lhs", lhs);
+    }
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "BATCH_MATMUL", "rhs", rhs);
+    }
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "BATCH_MATMUL", "output", out);
+    }
+    if (s == HN_OK) {
+        s = check_ranks(ctx, lhs, rhs);
+    }
+    if (s != HN_OK) {
+        return s;
+    }
+    batch_matmul_data *d = (batch_matmul_data *)ctx->op_data;
+    d->adj_x = (uint8_t)hn_fb_bool(&ctx->options, 0, 0);
+    d->adj_y = (uint8_t)hn_fb_bool(&ctx->options, 1, 0);
+    s = plan_shapes(ctx, lhs, rhs, out, d);
+    if (s != HN_OK) {
+        return s;
+    }
+    hn_nl_quantize_multiplier((double)lhs->scale * (double)rhs->scale / (double)out->scale,
+                              &d->multiplier, &d->shift);
+    d->lhs_zero_point = lhs->zero_point;
+    d->rhs_zero_point = rhs->zero_point;
+    d->output_zero_point = out->zero_point;
+    return HN_OK;
+}
+
+static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8_t *rhs,
+                       int8_t *out)
+{
+    /* element (i, k) of lhs and (k, j) of rhs, honouring adj_x / adj_y */
+    const int32_t lhs_i = d->adj_x ? 1 : d->depth;
+    const int32_t lhs_k = d->adj_x ? d->rows : 1;
+    const int32_t rhs_k = d->adj_y ? 1 : d->cols;
+    const int32_t rhs_j = d->adj_y ? d->depth : 1;
+    for (int32_t i = 0; i < d->rows; ++i) {
+        for (int32_t j = 0; j < d->cols; ++j) {
+            int32_t acc = 0;
+            const int8_t *l = lhs + i * lhs_i;
+            const int8_t *r = rhs + j * rhs_j;
+            for (int32_t k = 0; k < d->depth; ++k) {
+                acc += ((int32_t)l[k * lhs_k] - d->lhs_zero_point) *
+                       ((int32_t)r[k * rhs_k] - d->rhs_zero_point);
+            }
+            int32_t v = hn_nl_mbqm(acc, d->multiplier, d->shift) + d->output_zero_point;
+            out[i * d->cols + j] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+        }
+    }
+}
+
+static hn_status batch_matmul_eval(hn_op_ctx *ctx)
+{
+    const batch_matmul_data *d = (const batch_matmul_data *)ctx->op_data;
+    const int8_t *lhs = (const int8_t *)ctx->inputs[0]->data;
+    const int8_t *rhs = (const int8_t *)ctx->inputs[1]->data;
+    int8_t *out = (int8_t *)ctx->outputs[0]->data;
+    int32_t n_batches = 1;
+    for (int i = 0; i < d->n_batch_dims; ++i) {
+        n_batches *= d->batch_dims[i];
+    }
+    int32_t index[BMM_MAX_BATCH] = {0};
+    int32_t lo = 0;
+    int32_t ro = 0;
+    for (int32_t b = 0; b < n_batches; ++b) {
+        matmul_one(d, lhs + lo, rhs + ro, out + b * d->rows * d->cols);
+        for (int k = d->n_batch_dims - 1; k >= 0; --k) {
+            lo += d->lhs_batch_strides[k];
+            ro += d->rhs_batch_strides[k];
+            if (++index[k] < d->batch_dims[k]) {
+                break;
+            }
+            lo -= d->lhs_batch_strides[k] * d->batch_dims[k];
+            ro -= d->rhs_batch_strides[k] * d->batch_dims[k];
+            index[k] = 0;
+        }
+    }
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_BATCH_MATMUL = {
+    "BATCH_MATMUL", (uint32_t)sizeof(batch_matmul_data), batch_matmul_prepare, batch_matmul_eval,
+};
