@@ -86,6 +86,29 @@ void hn_set_counter(hn_engine *e, hn_counter_fn fn);
 size_t hn_num_ops(const hn_engine *e);
 const hn_op_record *hn_op_records(const hn_engine *e);
 
+/* Shape/type/quantization of a tensor (for host bindings and the board
+ * protocol's model info). */
+typedef struct {
+    int32_t tensor_index;
+    int32_t type;           /* TFLite TensorType (9 = INT8, 0 = FLOAT32) */
+    int32_t ndim;
+    int32_t dims[HN_MAX_DIMS];
+    uint32_t bytes;
+    float scale;            /* first scale; 0 when not quantized */
+    int32_t zero_point;
+} hn_tensor_desc;
+
+hn_status hn_input_desc(const hn_engine *e, size_t i, hn_tensor_desc *d);
+hn_status hn_output_desc(const hn_engine *e, size_t i, hn_tensor_desc *d);
+
+/* Verification hooks (host tests, `hilnas engine run --check`): run one op,
+ * then read its outputs before a later op reuses their arena bytes. */
+hn_status hn_invoke_op(hn_engine *e, size_t op);
+size_t hn_op_num_outputs(const hn_engine *e, size_t op);
+int32_t hn_op_output_tensor(const hn_engine *e, size_t op, size_t k);
+hn_status hn_tensor_desc_of(const hn_engine *e, size_t tensor, hn_tensor_desc *d);
+hn_status hn_tensor_data(const hn_engine *e, size_t tensor, const uint8_t **data, size_t *bytes);
+
 /* Human-readable reason for the last error (names op index/name, tensor, offset). */
 const char *hn_last_error(const hn_engine *e);
 const char *hn_status_name(hn_status s);

@@ -59,6 +59,10 @@ typedef struct {
 int32_t hn_fb_i32(const hn_fb_table *t, unsigned field, int32_t dflt);
 float hn_fb_f32(const hn_fb_table *t, unsigned field, float dflt);
 int hn_fb_bool(const hn_fb_table *t, unsigned field, int dflt);
+/* One-byte fields (enums such as Padding and ActivationFunctionType are
+ * stored as a single byte: read them with these, not hn_fb_i32). */
+int32_t hn_fb_u8(const hn_fb_table *t, unsigned field, int32_t dflt);
+int32_t hn_fb_i8(const hn_fb_table *t, unsigned field, int32_t dflt);
 /* Vector of int32 inside the options table (e.g. Reshape new_shape); returns
  * element count, or -1 when absent/invalid; *out points to raw LE data. */
 int32_t hn_fb_i32_vector(const hn_fb_table *t, unsigned field, const uint8_t **out);

@@ -1,0 +1,79 @@
+/*
+ * DEPTHWISE_CONV_2D, int8 per-channel (TFLM
+ * reference_integer_ops::DepthwiseConvPerChannel). The depth multiplier is
+ * taken from the shapes (out_c / in_c), which is what the kernel computes with.
+ */
+#include "hn_conv_common.h"
+
+static hn_status dw_prepare(hn_op_ctx *ctx)
+{
+    hn_conv_data *d = ctx->op_data;
+    hn_status s = hn_check_io(ctx, 2, 3, 1);
+    if (s != HN_OK) return s;
+    const hn_tensor *in = ctx->inputs[0], *w = ctx->inputs[1], *out = ctx->outputs[0];
+    if ((s = hn_conv_check_common(ctx, 4)) != HN_OK) return s;
+    d->pad_kind = hn_fb_u8(&ctx->options, 0, HN_PAD_SAME);
+    d->stride_w = hn_fb_i32(&ctx->options, 1, 1);
+    d->stride_h = hn_fb_i32(&ctx->options, 2, 1);
+    int32_t act = hn_fb_u8(&ctx->options, 4, 0);
+    d->dil_w = hn_fb_i32(&ctx->options, 5, 1);
+    d->dil_h = hn_fb_i32(&ctx->options, 6, 1);
+    if (w->dims[0] != 1) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "filter dim 0 is %ld, expected 1",
+                           (long)w->dims[0]);
+    }
+    d->k_h = w->dims[1];
+    d->k_w = w->dims[2];
+    d->out_c = w->dims[3];
+    if (in->dims[3] <= 0 || d->out_c % in->dims[3] != 0 || out->dims[3] != d->out_c) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
+                           "channels: input %ld, filter %ld, output %ld inconsistent",
+                           (long)in->dims[3], (long)d->out_c, (long)out->dims[3]);
+    }
+    d->depth_multiplier = d->out_c / in->dims[3];
+    if ((s = hn_conv_geometry(ctx, d)) != HN_OK) return s;
+    if ((s = hn_fused_activation(ctx, act, out, &d->act_min, &d->act_max)) != HN_OK) return s;
+    return hn_conv_multipliers(ctx, d);
+}
+
+static hn_status dw_eval(hn_op_ctx *ctx)
+{
+    const hn_conv_data *d = ctx->op_data;
+    const int8_t *in = (const int8_t *)ctx->inputs[0]->data;
+    const int8_t *w = (const int8_t *)ctx->inputs[1]->data;
+    const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    const uint8_t *bias = bt ? bt->data : NULL;
+    int8_t *out = (int8_t *)ctx->outputs[0]->data;
+    for (int32_t b = 0; b < d->batches; ++b) {
+        for (int32_t oy = 0; oy < d->out_h; ++oy) {
+            const int32_t y0 = oy * d->stride_h - d->pad_h;
+            for (int32_t ox = 0; ox < d->out_w; ++ox) {
+                const int32_t x0 = ox * d->stride_w - d->pad_w;
+                for (int32_t oc = 0; oc < d->out_c; ++oc) {
+                    const int32_t ic = oc / d->depth_multiplier;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < d->k_h; ++ky) {
+                        const int32_t iy = y0 + d->dil_h * ky;
+                        if (iy < 0 || iy >= d->in_h) continue;
+                        for (int32_t kx = 0; kx < d->k_w; ++kx) {
+                            const int32_t ix = x0 + d->dil_w * kx;
+                            if (ix < 0 || ix >= d->in_w) continue;
+                            int32_t xv = in[(((size_t)b * d->in_h + iy) * d->in_w + ix) * d->in_c + ic];
+                            int32_t wv = w[((size_t)ky * d->k_w + kx) * d->out_c + oc];
+                            acc += wv * (xv + d->input_offset);
+                        }
+                    }
+                    if (bias) acc += hn_read_i32(bias + 4 * oc);
+                    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]);
+                    acc += d->output_offset;
+                    out[(((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c + oc] =
+                        (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+                }
+            }
+        }
+    }
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_DEPTHWISE_CONV_2D = {"DEPTHWISE_CONV_2D", sizeof(hn_conv_data), dw_prepare,
+                                            dw_eval};

@@ -1,0 +1,127 @@
+/*
+ * FULLY_CONNECTED, int8 (TFLM reference_integer_ops::FullyConnected).
+ * Per-tensor filters use TFLM's GetQuantizedConvolutionMultipler, whose input
+ * product scale is a float product widened to double; per-channel filters use
+ * the double product of PopulateConvolutionQuantizationParams.
+ */
+#include "hn_kernel_util.h"
+
+typedef struct {
+    int32_t input_offset, filter_offset, output_offset;
+    int32_t act_min, act_max;
+    int32_t batches, out_depth, accum_depth;
+    int32_t multiplier;
+    int32_t shift;
+    int32_t *ch_multiplier; /* per-channel, or NULL */
+    int32_t *ch_shift;
+} fc_data;
+
+static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
+{
+    const hn_tensor *in = ctx->inputs[0], *w = ctx->inputs[1], *out = ctx->outputs[0];
+    const hn_tensor *bias = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    if (w->ndim != 2 || !w->is_const) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "filter must be a constant 2-D tensor");
+    }
+    d->out_depth = w->dims[0];
+    d->accum_depth = w->dims[1];
+    int32_t n_in = hn_num_elements(in);
+    if (d->accum_depth <= 0 || d->out_depth <= 0 || n_in % d->accum_depth != 0) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "input size %ld not a multiple of %ld",
+                           (long)n_in, (long)d->accum_depth);
+    }
+    d->batches = n_in / d->accum_depth;
+    if ((int64_t)d->batches * d->out_depth != hn_num_elements(out)) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, expected %ld",
+                           (long)hn_num_elements(out), (long)d->batches * d->out_depth);
+    }
+    if (bias != NULL) {
+        hn_status s = hn_check_type(ctx, bias, HN_TYPE_INT32, "bias");
+        if (s != HN_OK) return s;
+        if (hn_num_elements(bias) != d->out_depth) {
+            return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "bias has %ld elements, expected %ld",
+                               (long)hn_num_elements(bias), (long)d->out_depth);
+        }
+    }
+    return HN_OK;
+}
+
+static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
+{
+    const hn_tensor *in = ctx->inputs[0], *w = ctx->inputs[1], *out = ctx->outputs[0];
+    if (w->n_quant > 1) {
+        if ((int32_t)w->n_quant != d->out_depth) {
+            return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "filter has %lu scales for %ld channels",
+                               (unsigned long)w->n_quant, (long)d->out_depth);
+        }
+        d->ch_multiplier = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
+        d->ch_shift = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
+        if (d->ch_multiplier == NULL || d->ch_shift == NULL) return HN_ERR_ARENA_TOO_SMALL;
+        for (int32_t c = 0; c < d->out_depth; ++c) {
+            double m = (double)in->scale * (double)hn_tensor_scale(w, (uint32_t)c) /
+                       (double)out->scale;
+            int sh = 0;
+            hn_quantize_multiplier(m, &d->ch_multiplier[c], &sh);
+            d->ch_shift[c] = sh;
+        }
+        return HN_OK;
+    }
+    double product = (double)(in->scale * w->scale);
+    int sh = 0;
+    hn_quantize_multiplier(product / (double)out->scale, &d->multiplier, &sh);
+    d->shift = sh;
+    return HN_OK;
+}
+
+static hn_status fc_prepare(hn_op_ctx *ctx)
+{
+    fc_data *d = ctx->op_data;
+    hn_status s = hn_check_io(ctx, 2, 3, 1);
+    if (s != HN_OK) return s;
+    const hn_tensor *in = ctx->inputs[0], *w = ctx->inputs[1], *out = ctx->outputs[0];
+    if ((s = hn_check_type(ctx, in, HN_TYPE_INT8, "input")) != HN_OK) return s;
+    if ((s = hn_check_type(ctx, w, HN_TYPE_INT8, "filter")) != HN_OK) return s;
+    if ((s = hn_check_type(ctx, out, HN_TYPE_INT8, "output")) != HN_OK) return s;
+    if ((s = hn_check_quant(ctx, in, "input")) != HN_OK) return s;
+    if ((s = hn_check_quant(ctx, w, "filter")) != HN_OK) return s;
+    if ((s = hn_check_quant(ctx, out, "output")) != HN_OK) return s;
+    if (hn_fb_u8(&ctx->options, 1, 0) != 0) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "weights_format %ld unsupported",
+                           (long)hn_fb_u8(&ctx->options, 1, 0));
+    }
+    if ((s = fc_check_shapes(ctx, d)) != HN_OK) return s;
+    s = hn_fused_activation(ctx, hn_fb_u8(&ctx->options, 0, 0), out, &d->act_min, &d->act_max);
+    if (s != HN_OK) return s;
+    d->input_offset = -in->zero_point;
+    d->filter_offset = -w->zero_point;
+    d->output_offset = out->zero_point;
+    return fc_multipliers(ctx, d);
+}
+
+static hn_status fc_eval(hn_op_ctx *ctx)
+{
+    const fc_data *d = ctx->op_data;
+    const int8_t *in = (const int8_t *)ctx->inputs[0]->data;
+    const int8_t *w = (const int8_t *)ctx->inputs[1]->data;
+    const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    const uint8_t *bias = bt ? bt->data : NULL;
+    int8_t *out = (int8_t *)ctx->outputs[0]->data;
+    for (int32_t b = 0; b < d->batches; ++b) {
+        const int8_t *x = in + (size_t)b * d->accum_depth;
+        for (int32_t oc = 0; oc < d->out_depth; ++oc) {
+            const int8_t *row = w + (size_t)oc * d->accum_depth;
+            int32_t acc = 0;
+            for (int32_t k = 0; k < d->accum_depth; ++k) {
+                acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
+            }
+            if (bias) acc += hn_read_i32(bias + 4 * oc);
+            acc = d->ch_multiplier ? hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc])
+                                   : hn_mbqm(acc, d->multiplier, d->shift);
+            acc += d->output_offset;
+            out[(size_t)b * d->out_depth + oc] = (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+        }
+    }
+    return HN_OK;
+}
+
+const hn_op_impl hn_op_FULLY_CONNECTED = {"FULLY_CONNECTED", sizeof(fc_data), fc_prepare, fc_eval};
