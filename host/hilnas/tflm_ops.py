@@ -9,7 +9,8 @@ SQRT, LOG and DIV do not, so a model containing them cannot run int8 on a board.
 from __future__ import annotations
 
 #: Builtin op names (as in the TFLite schema's BuiltinOperator enum) with int8
-#: kernels in TFLM that our firmware engine also implements.
+#: kernels in TFLM that our firmware engine also implements. SLICE: litert-torch emits it
+#: for tensor slicing; TFLM's slice kernel takes int8 (the converter's TFLM check runs it).
 TFLM_INT8_OPS: frozenset[str] = frozenset(
     {
         "ADD",
@@ -29,6 +30,7 @@ TFLM_INT8_OPS: frozenset[str] = frozenset(
         "QUANTIZE",
         "RESHAPE",
         "RSQRT",
+        "SLICE",
         "SOFTMAX",
         "SQUARED_DIFFERENCE",
         "STRIDED_SLICE",

@@ -1,0 +1,261 @@
+"""``convert()``: one call that turns an ``nn.Module`` into a checked int8 .tflite.
+
+Order of work, chosen so that cheap failures come first and nothing is written unless
+every check passed:
+
+1. validate inputs (static shape, calibration set, writable output path);
+2. for each route in order: float export -> static shapes + op coverage on the float
+   graph (clear names before the int8 converter's cryptic errors) -> float agreement with
+   PyTorch -> int8 quantization -> int8/op checks -> TFLM load + exact arena -> int8
+   quality on held-out inputs;
+3. the first route that passes everything is written (atomically) with its JSON report;
+   if every route fails, :class:`ConvertError` lists what failed in each.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from hilnas.convert import checks
+from hilnas.convert.carray import write_c_pair
+from hilnas.convert.output import atomic_write_bytes, atomic_write_json, ensure_writable_dir
+from hilnas.convert.routes import FloatModel, Route, get_route, to_layout
+from hilnas.convert.tflite_reader import read_model
+from hilnas.errors import CheckError, ConfigError, ConvertError, DataError
+
+DEFAULT_ROUTES: tuple[str, ...] = ("onnx2tf", "litert")
+#: Inputs used for the float-agreement check (taken from held-out, else calibration).
+FLOAT_CHECK_SAMPLES = 4
+REPORT_VERSION = 1
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ConversionResult:
+    """What :func:`convert` produced. ``report`` is also written next to the .tflite."""
+
+    tflite_path: Path
+    route: str
+    report: dict
+    arena_bytes: int
+    model_bytes: int
+    report_path: Path
+    c_files: tuple[Path, ...] = field(default_factory=tuple)
+
+
+class _Timer:
+    """Collects per-stage wall-clock seconds into a dict for the report."""
+
+    def __init__(self, sink: dict[str, float], progress: Progress | None) -> None:
+        self.sink = sink
+        self.progress = progress
+
+    def stage(self, name: str) -> _Stage:
+        if self.progress is not None:
+            self.progress(name)
+        return _Stage(self.sink, name)
+
+
+class _Stage:
+    def __init__(self, sink: dict[str, float], name: str) -> None:
+        self.sink, self.name = sink, name
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.sink[self.name] = round(self.sink.get(self.name, 0.0)
+                                     + time.perf_counter() - self.t0, 3)
+
+
+def validate_input_shape(input_shape: Sequence[object]) -> tuple[int, ...]:
+    """Static, positive integer dimensions only: TFLM plans memory ahead of time."""
+    dims = tuple(input_shape)
+    if not dims:
+        raise ConfigError("input shape is empty")
+    for i, d in enumerate(dims):
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or int(d) <= 0:
+            raise ConfigError(
+                f"dynamic or invalid input shape {list(dims)}: dimension {i} is {d!r};"
+                " TFLM needs a static shape with positive sizes, e.g. 1x3x96x96"
+            )
+    if int(dims[0]) != 1:
+        raise ConfigError(f"input shape {list(dims)}: batch must be 1 for a microcontroller")
+    return tuple(int(d) for d in dims)
+
+
+def validate_samples(name: str, data: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """Check a calibration/held-out array: N x (shape without batch), finite float."""
+    if data is None:
+        dims = "x".join(map(str, shape[1:]))
+        raise DataError(
+            f"missing {name} set: user models need --calib FILE.npy (N x {dims} float32, NCHW,"
+            " the same preprocessing as at inference)"
+        )
+    arr = np.asarray(data)
+    if arr.ndim != len(shape) or tuple(arr.shape[1:]) != shape[1:] or arr.shape[0] < 1:
+        raise DataError(f"{name} set has shape {list(arr.shape)}; expected N x"
+                        f" {list(shape[1:])} (NCHW, N >= 1)")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise DataError(f"{name} set has dtype {arr.dtype}; expected float32")
+    arr = arr.astype(np.float32)
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise DataError(f"{name} set contains NaN/inf (first at index {list(bad)})")
+    return arr
+
+
+def torch_outputs(model: nn.Module, inputs: np.ndarray) -> list[np.ndarray]:
+    """PyTorch float outputs, one array per model output, batched over ``inputs``."""
+    outs: list[list[np.ndarray]] = []
+    with torch.no_grad():
+        for i in range(inputs.shape[0]):
+            y = model(torch.from_numpy(inputs[i : i + 1]))
+            ys = list(y) if isinstance(y, tuple | list) else [y]
+            if not outs:
+                outs = [[] for _ in ys]
+            for k, t in enumerate(ys):
+                outs[k].append(t.detach().float().numpy())
+    return [np.concatenate(o) for o in outs]
+
+
+def run_route(
+    route: Route, model: nn.Module, example: torch.Tensor, calib: np.ndarray,
+    heldout: np.ndarray, timer: _Timer,
+) -> tuple[bytes, dict]:
+    """One route end to end with every check; returns the int8 bytes and check results."""
+    results: dict[str, dict] = {}
+    with timer.stage(f"{route.name}.export_float"):
+        fm: FloatModel = route.export_float(model, example)
+    with timer.stage(f"{route.name}.float_checks"):
+        float_info = read_model(fm.tflite, f"{route.name} float model")
+        results["float_static_shapes"] = checks.check_static_shapes(float_info)
+        results["float_op_coverage"] = checks.check_op_coverage(float_info, "float")
+        probe = heldout[:FLOAT_CHECK_SAMPLES]
+        results["float_agreement"] = checks.check_float_agreement(
+            fm.tflite, to_layout(probe, fm.input_layout), torch_outputs(model, probe))
+    with timer.stage(f"{route.name}.quantize"):
+        int8 = route.quantize(fm, calib)
+    with timer.stage(f"{route.name}.int8_checks"):
+        info = read_model(int8, f"{route.name} int8 model")
+        results["op_coverage"] = checks.check_op_coverage(info, "int8")
+        results["int8"] = checks.check_int8(info)
+        results["static_shapes"] = checks.check_static_shapes(info)
+    with timer.stage(f"{route.name}.tflm"):
+        results["tflm"] = checks.check_tflm(int8)
+        results["int8_quality"] = checks.check_int8_quality(
+            int8, to_layout(heldout, fm.input_layout), torch_outputs(model, heldout))
+    results["layout"] = {"input": fm.input_layout}
+    return int8, results
+
+
+def _reject_float_only_modules(model: nn.Module) -> None:
+    """Name the module that can never be int8 on TFLM before any conversion runs."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.GELU) and module.approximate == "none":
+            raise CheckError(
+                "op_coverage",
+                f"module '{name or type(model).__name__}' is exact nn.GELU: TFLM has no int8"
+                " GELU kernel; use nn.GELU(approximate='tanh'), nn.Hardswish or nn.SiLU",
+            )
+
+
+def convert(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    calib: np.ndarray | None,
+    out_path: Path,
+    *,
+    routes: Sequence[str] = DEFAULT_ROUTES,
+    heldout: np.ndarray | None = None,
+    emit_c: bool = False,
+    calib_source: str = "user",
+    progress: Progress | None = None,
+) -> ConversionResult:
+    """Convert ``model`` to a checked full-int8 TFLM model at ``out_path``.
+
+    ``calib`` and ``heldout`` are NCHW float32 arrays shaped ``N x input_shape[1:]``;
+    ``heldout`` defaults to the calibration set (then the quality figures are optimistic,
+    and the report says so). The model is converted in eval mode from a deep copy, so the
+    caller's module is left untouched. Raises :class:`ConvertError` (or a subclass, or
+    :class:`ConfigError`/:class:`DataError` for bad arguments); nothing is written then.
+    """
+    t_start = time.perf_counter()
+    shape = validate_input_shape(input_shape)
+    calib_arr = validate_samples("calibration", calib, shape)
+    held_arr = validate_samples("held-out", heldout, shape) if heldout is not None else calib_arr
+    out_path = Path(out_path)
+    if out_path.suffix != ".tflite":
+        raise ConfigError(f"output path {out_path} must end in .tflite")
+    ensure_writable_dir(out_path)
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    model = copy.deepcopy(model).eval()
+    _reject_float_only_modules(model)
+    route_objs = [get_route(name) for name in routes]
+    example = torch.from_numpy(calib_arr[:1].copy())
+    timings: dict[str, float] = {}
+    timer = _Timer(timings, progress)
+    attempts: list[dict] = []
+    for route in route_objs:
+        try:
+            int8, results = run_route(route, model, example, calib_arr, held_arr, timer)
+        except ConvertError as exc:
+            attempts.append({"route": route.name, "passed": False, "error": str(exc)})
+            continue
+        attempts.append({"route": route.name, "passed": True})
+        return _finish(int8, results, route.name, attempts, out_path, emit_c, timings, t_start,
+                       shape, calib_arr, held_arr, heldout is not None, calib_source)
+    summary = "; ".join(f"[{a['route']}] {a['error']}" for a in attempts)
+    raise ConvertError(f"every conversion route failed: {summary}")
+
+
+def _finish(
+    int8: bytes, results: dict, route: str, attempts: list[dict], out_path: Path,
+    emit_c: bool, timings: dict[str, float], t_start: float, shape: tuple[int, ...],
+    calib: np.ndarray, heldout: np.ndarray, separate_heldout: bool, calib_source: str,
+) -> ConversionResult:
+    info = read_model(int8, str(out_path))
+    c_files: tuple[Path, ...] = ()
+    with _Stage(timings, "write"):
+        atomic_write_bytes(out_path, int8)
+        if emit_c:
+            c_files = write_c_pair(int8, out_path)
+    timings["total"] = round(time.perf_counter() - t_start, 3)
+    report = {
+        "version": REPORT_VERSION,
+        "tflite": out_path.name,
+        "route": route,
+        "attempts": attempts,
+        "input_shape_nchw": list(shape),
+        "input": _tensor_summary(info.input_tensors()[0]),
+        "outputs": [_tensor_summary(t) for t in info.output_tensors()],
+        "model_bytes": len(int8),
+        "arena_bytes": results["tflm"]["arena_bytes"],
+        "op_histogram": info.op_histogram(),
+        "calibration": {"samples": int(calib.shape[0]), "source": calib_source},
+        "heldout": {"samples": int(heldout.shape[0]),
+                    "source": "separate" if separate_heldout else "calibration set (optimistic)"},
+        "checks": results,
+        "timings_s": timings,
+        "c_files": [p.name for p in c_files],
+    }
+    report_path = out_path.with_suffix(".json")
+    atomic_write_json(report_path, report)
+    return ConversionResult(out_path, route, report, report["arena_bytes"], len(int8),
+                            report_path, c_files)
+
+
+def _tensor_summary(t: object) -> dict:
+    return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype,  # type: ignore[attr-defined]
+            "scale": t.scales[0] if t.scales else None,  # type: ignore[attr-defined]
+            "zero_point": t.zero_points[0] if t.zero_points else None}  # type: ignore[attr-defined]

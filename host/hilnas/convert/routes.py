@@ -1,0 +1,154 @@
+"""Conversion routes: torch module -> float .tflite -> full-int8 .tflite.
+
+Each route is one entry of :data:`ROUTES`. The converter tries them in order and judges
+every candidate with the *same* checks (hilnas.convert.checks); the first route whose
+model passes them all wins. A route only has to implement two steps:
+
+* ``export_float(model, example)`` -> :class:`FloatModel` (the float .tflite plus the
+  route-private state its quantizer needs),
+* ``quantize(float_model, calib)`` -> int8 .tflite bytes; ``calib`` is NCHW (PyTorch) and
+  the route transposes it to its own input layout.
+
+Why two routes (DESIGN.md §3): onnx2tf gives NHWC graphs with few TRANSPOSE ops and uses
+TensorFlow's mature int8 quantizer, but it is fragile on some ViT idioms and can silently
+mis-convert; litert-torch follows torch.export exactly and keeps NCHW input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from hilnas.convert.quantize import ai_edge_static_int8, tflite_converter_int8
+from hilnas.errors import ConvertError
+
+
+@dataclass
+class FloatModel:
+    """A float .tflite and what its quantizer needs; ``input_layout`` is NCHW or NHWC."""
+
+    tflite: bytes
+    input_layout: str
+    state: Any = None
+
+
+class Route(Protocol):
+    name: str
+
+    def export_float(self, model: nn.Module, example: torch.Tensor) -> FloatModel: ...
+
+    def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes: ...
+
+
+def to_layout(x: np.ndarray, layout: str) -> np.ndarray:
+    """NCHW (PyTorch) array -> the route's input layout (only 4-D inputs are permuted)."""
+    if layout == "NHWC" and x.ndim == 4:
+        return np.ascontiguousarray(np.transpose(x, (0, 2, 3, 1)))
+    return x
+
+
+class _OutputTail:
+    """Capture a tool's chatter (stdout) so that a failure can quote its last lines."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _OutputTail:
+        self._stack.enter_context(contextlib.redirect_stdout(self.buffer))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def tail(self, lines: int = 4) -> str:
+        text = [ln.strip() for ln in self.buffer.getvalue().splitlines() if ln.strip()]
+        useful = [ln for ln in text if "error" in ln.lower()] or text
+        return " | ".join(useful[-lines:])[:800]
+
+
+class Onnx2TfRoute:
+    """torch -> ONNX opset 17 (+onnxsim) -> onnx2tf Keras model (in process) -> TFLite."""
+
+    name = "onnx2tf"
+
+    def export_float(self, model: nn.Module, example: torch.Tensor) -> FloatModel:
+        from hilnas.convert.export import export_onnx
+
+        graph = export_onnx(model, example)
+        keras_model = self._onnx2tf(graph, example)
+        import tensorflow as tf
+
+        converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        try:
+            flat = bytes(converter.convert())
+        except Exception as exc:
+            raise ConvertError(f"float TFLite conversion failed: {exc}".splitlines()[0]) from exc
+        layout = "NHWC" if example.ndim == 4 else "NCHW"
+        return FloatModel(flat, layout, keras_model)
+
+    def _onnx2tf(self, graph: Any, example: torch.Tensor) -> Any:
+        import onnx2tf
+        import onnx2tf.onnx2tf as onnx2tf_main
+
+        # onnx2tf downloads a COCO sample for 3-channel image inputs; feed it ours instead
+        # so that nothing ever touches the network.
+        sample = to_layout(example.detach().numpy(), "NHWC").astype(np.float32)
+        onnx2tf_main.download_test_image_data = lambda: sample
+        with tempfile.TemporaryDirectory(prefix="hilnas-onnx2tf-") as tmp, _OutputTail() as out:
+            try:
+                return onnx2tf.convert(
+                    onnx_graph=graph, output_folder_path=tmp, disable_model_save=True,
+                    not_use_onnxsim=True, non_verbose=True, verbosity="error",
+                )
+            except (Exception, SystemExit) as exc:  # onnx2tf calls sys.exit(1) on errors
+                detail = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ConvertError(f"onnx2tf failed: {detail[:400]}; onnx2tf said: {out.tail()}") \
+                    from exc
+
+    def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
+        return tflite_converter_int8(float_model.state, to_layout(calib, float_model.input_layout))
+
+
+class LiteRtRoute:
+    """torch.export via litert-torch -> float .tflite -> ai-edge-quantizer static int8."""
+
+    name = "litert"
+
+    def export_float(self, model: nn.Module, example: torch.Tensor) -> FloatModel:
+        import litert_torch
+
+        with _OutputTail() as out, contextlib.redirect_stderr(io.StringIO()):
+            try:
+                edge = litert_torch.convert(model, (example,))
+                flat = bytes(edge.model_content())
+            except Exception as exc:
+                raise ConvertError(
+                    f"litert-torch failed: {type(exc).__name__}: {str(exc)[:400]}"
+                    f"; it said: {out.tail()}"
+                ) from exc
+        return FloatModel(flat, "NCHW")
+
+    def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
+        with contextlib.redirect_stderr(io.StringIO()), _OutputTail():
+            return ai_edge_static_int8(float_model.tflite, calib)
+
+
+#: Name -> route; :func:`hilnas.convert.convert` tries them in the order it is given.
+ROUTES: dict[str, Route] = {"onnx2tf": Onnx2TfRoute(), "litert": LiteRtRoute()}
+
+
+def get_route(name: str) -> Route:
+    try:
+        return ROUTES[name]
+    except KeyError:
+        raise ConvertError(f"unknown conversion route {name!r}; choose from {sorted(ROUTES)}") \
+            from None
