@@ -2,12 +2,12 @@
  * MEAN, int8 -> int8, bit-exact with TFLM's reference kernel.
  *
  * The int32 sums of the raw int8 values over the reduced axes go to a scratch
- * buffer (one int32 per output element, as in TFLM), then:
- *  - if input and output share scale and zero point, TFLM divides the sum by
- *    the element count with C integer division (truncation);
- *  - otherwise it folds 1/count into the requantization multiplier
- *    (QuantizedMeanOrSum): shift = floor(log2(count)) capped at 32 and at
- *    31 + output_shift, multiplier = (multiplier << shift) / count.
+ * buffer (one int32 per output element, as in TFLM), then TFLM's
+ * QuantizedMeanOrSum folds 1/count into the requantization multiplier:
+ * shift = floor(log2(count)) capped at 32 and at 31 + output_shift,
+ * multiplier = (multiplier << shift) / count, applied to sum - zp * count.
+ * (Older TFLM releases divided the raw sum when input and output shared their
+ * quantization; the release used as oracle here does not, and neither do we.)
  * TFLM supports inputs of rank <= 5 and at most 2 distinct reduced axes (its
  * resolved-axis buffer has 2 entries); both limits are enforced here.
  */
@@ -26,7 +26,6 @@ typedef struct {
     int32_t input_zero_point, output_zero_point;
     int32_t multiplier;                 /* 1/count folded in (QuantizedMeanOrSum) */
     int shift;
-    uint8_t same_quantization;          /* plain integer mean */
 } mean_data;
 
 static hn_status read_axes(hn_op_ctx *ctx, const hn_tensor *in, uint32_t *reduced_mask)
@@ -129,7 +128,6 @@ static hn_status mean_prepare(hn_op_ctx *ctx)
     }
     d->input_zero_point = in->zero_point;
     d->output_zero_point = out->zero_point;
-    d->same_quantization = in->zero_point == out->zero_point && in->scale == out->scale;
     int32_t multiplier = 0;
     int shift = 0;
     hn_nl_quantize_multiplier((double)in->scale / (double)out->scale, &multiplier, &shift);
@@ -174,13 +172,9 @@ static hn_status mean_eval(hn_op_ctx *ctx)
     }
     sum_groups(d, (const int8_t *)ctx->inputs[0]->data, n_in, sums);
     for (int32_t i = 0; i < d->num_outputs; ++i) {
-        int32_t v;
-        if (d->same_quantization) {
-            v = sums[i] / d->count;
-        } else {
-            v = hn_nl_mbqm(sums[i] - d->input_zero_point * d->count, d->multiplier, d->shift) +
-                d->output_zero_point;
-        }
+        const int32_t v =
+            hn_nl_mbqm(sums[i] - d->input_zero_point * d->count, d->multiplier, d->shift) +
+            d->output_zero_point;
         y[i] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
     }
     return HN_OK;

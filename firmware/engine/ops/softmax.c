@@ -4,10 +4,11 @@
  * TFLM's int8 softmax is the gemmlowp fixed-point path (not a LUT): the input
  * difference to the row maximum is scaled by beta*scale into Q5.26, exp() is
  * evaluated in fixed point, summed in Q12.19, and each exp is multiplied by the
- * fixed-point reciprocal of the sum. The difference to the row maximum of an
- * int8 tensor can only take 256 values, so prepare() evaluates exp() for each
- * of them once with the exact same integer algorithm; eval() keeps TFLM's
- * summation, reciprocal and rounding per row.
+ * fixed-point reciprocal of the sum. Like TFLM, exp() is evaluated twice per
+ * element (sum pass, output pass) and nothing is cached: a 256-entry exp
+ * table (1 KB persistent) or a per-row cache (4 bytes per row element) would
+ * be faster but makes the arena larger than TFLM's for small models, and the
+ * engine's arena must never exceed TFLM's.
  */
 #include "hn_op.h"
 #include "hn_qmath_nl.h"
@@ -16,8 +17,9 @@
 #define ACCUM_INTEGER_BITS 12
 
 typedef struct {
-    int32_t exp_of_diff[256]; /* exp of -(max - x) in Q0.31, index max - x */
-    int32_t max_diff;         /* differences above this are ignored (TFLM diff_min) */
+    int32_t input_multiplier; /* beta * input_scale into Q5.26 */
+    int input_left_shift;
+    int32_t diff_min;         /* smaller differences to the row max count as 0 */
     int32_t depth;            /* innermost dimension: one softmax per row */
     int32_t rows;
 } softmax_data;
@@ -64,18 +66,10 @@ static hn_status softmax_prepare(hn_op_ctx *ctx)
                            "SOFTMAX: beta %g with input scale %g gives a scaling multiplier "
                            "<= 1, which TFLM rejects", (double)beta, (double)in->scale);
     }
-    const int32_t diff_min =
-        -hn_nl_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift, 31);
     softmax_data *d = (softmax_data *)ctx->op_data;
-    d->max_diff = -diff_min < 255 ? -diff_min : 255;
-    for (int32_t k = 0; k < 256; ++k) {
-        const int32_t diff = -k;
-        d->exp_of_diff[k] =
-            diff >= diff_min
-                ? hn_nl_exp_on_negative_values(hn_nl_mbqm_gt_one(diff, multiplier, left_shift),
-                                               SCALED_DIFF_INTEGER_BITS)
-                : 0;
-    }
+    d->input_multiplier = multiplier;
+    d->input_left_shift = left_shift;
+    d->diff_min = -hn_nl_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift, 31);
     d->depth = in->dims[in->ndim - 1];
     d->rows = d->depth > 0 ? hn_num_elements(in) / d->depth : 0;
     return HN_OK;
@@ -90,14 +84,22 @@ static int8_t row_max(const int8_t *x, int32_t n)
     return m;
 }
 
+/* exp(beta * scale * diff) in Q0.31 for diff = x - row max <= 0. */
+static int32_t exp_of_diff(const softmax_data *d, int32_t diff)
+{
+    return hn_nl_exp_on_negative_values(
+        hn_nl_mbqm_gt_one(diff, d->input_multiplier, d->input_left_shift),
+        SCALED_DIFF_INTEGER_BITS);
+}
+
 static void softmax_row(const softmax_data *d, const int8_t *x, int8_t *y)
 {
     const int32_t max_in_row = row_max(x, d->depth);
     uint32_t sum_of_exps = 0; /* Q12.19, wraps like TFLM's raw int32 adds */
     for (int32_t c = 0; c < d->depth; ++c) {
-        const int32_t k = max_in_row - x[c];
-        if (k <= d->max_diff) {
-            sum_of_exps += (uint32_t)hn_nl_rdbpot(d->exp_of_diff[k], ACCUM_INTEGER_BITS);
+        const int32_t diff = x[c] - max_in_row;
+        if (diff >= d->diff_min) {
+            sum_of_exps += (uint32_t)hn_nl_rdbpot(exp_of_diff(d, diff), ACCUM_INTEGER_BITS);
         }
     }
     int num_bits_over_unit = 0;
@@ -106,10 +108,10 @@ static void softmax_row(const softmax_data *d, const int8_t *x, int8_t *y)
     int exponent = num_bits_over_unit + 31 - 8;
     exponent = exponent > 31 ? 31 : exponent; /* TFLM aborts there (>512 equal maxima) */
     for (int32_t c = 0; c < d->depth; ++c) {
-        const int32_t k = max_in_row - x[c];
+        const int32_t diff = x[c] - max_in_row;
         int32_t out = INT8_MIN;
-        if (k <= d->max_diff) {
-            out = hn_nl_rdbpot(hn_nl_srdhm(shifted_scale, d->exp_of_diff[k]), exponent) - 128;
+        if (diff >= d->diff_min) {
+            out = hn_nl_rdbpot(hn_nl_srdhm(shifted_scale, exp_of_diff(d, diff)), exponent) - 128;
             out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
         }
         y[c] = (int8_t)out;
