@@ -24,8 +24,6 @@ INPUT_NAME = "input"
 _FLOAT_ONLY_ONNX_OPS: dict[str, str] = {
     "Erf": "exact GELU (Erf) has no int8 TFLM kernel; use nn.GELU(approximate='tanh'),"
     " nn.Hardswish or nn.SiLU",
-    "LayerNormalization": "LayerNorm lowers to float-only ops on TFLM; use BatchNorm"
-    " (foldable) or a LayerNorm written with mean/rsqrt",
     "Sqrt": "SQRT is float-only on TFLM (typical of a hand-written LayerNorm); use BatchNorm",
     "Div": "DIV of two activations is float-only on TFLM (typical of a hand-written"
     " LayerNorm); use BatchNorm or multiply by a constant",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -54,6 +55,11 @@ def to_layout(x: np.ndarray, layout: str) -> np.ndarray:
     return x
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_GENERIC_ADVICE = ("Read this and deal with it", "Alternatively", "-kt or -kat", "-onwdt",
+                   "parameter-replacement")
+
+
 class _OutputTail:
     """Capture a tool's chatter (stdout) so that a failure can quote its last lines."""
 
@@ -68,10 +74,13 @@ class _OutputTail:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def tail(self, lines: int = 4) -> str:
-        text = [ln.strip() for ln in self.buffer.getvalue().splitlines() if ln.strip()]
-        useful = [ln for ln in text if "error" in ln.lower()] or text
-        return " | ".join(useful[-lines:])[:800]
+    def tail(self, lines: int = 2) -> str:
+        """The first specific error lines (onnx2tf appends generic advice after them)."""
+        plain = _ANSI.sub("", self.buffer.getvalue())
+        text = [ln.strip() for ln in plain.splitlines() if ln.strip()]
+        useful = [ln for ln in text if "error" in ln.lower()
+                  and not any(g in ln for g in _GENERIC_ADVICE)] or text[-lines:]
+        return " | ".join(useful[:lines])[:800]
 
 
 class Onnx2TfRoute:
