@@ -9,6 +9,16 @@ is SIGKILLed, through the kernel's parent-death signal (PR_SET_PDEATHSIG).
 The serial line is QEMU's TCP chardev with ``wait=on`` (the CPU does not start
 until we connect, so no boot byte is lost) and ``nodelay=on`` (no Nagle: one
 round trip would otherwise cost ~45 ms). DESIGN §4 has the measurements.
+
+QEMU 7.2 RX race, measured here (host->board bytes vanished in 2-5 boots of 12):
+the CMSDK UART does not call qemu_chr_fe_accept_input() when the guest enables
+RX through CTRL. If QEMU's main loop evaluated can_receive() while RX was still
+off, it stops watching the socket and sleeps in poll() with nothing to wake it.
+Any event on a socket QEMU watches wakes it, so each QemuBoard also opens an
+unused "kick" chardev; :meth:`QemuBoard.kick` connects to it, the main loop
+re-evaluates can_receive() and the bytes flow (12/12 recovered). The session
+kicks when the first HELLO meets silence. Firmware can avoid the race entirely
+by reading DATA once after enabling RX.
 """
 
 from __future__ import annotations
@@ -33,6 +43,9 @@ from hilnas.board.transport import Transport, open_url
 from hilnas.errors import BoardError, ConfigError, ToolMissingError
 
 QEMU_BINARY = "qemu-system-arm"
+#: Set in every QEMU's environment to the pid that started it, so a test suite
+#: can prove that none of *its* emulators outlived it (others may run beside it).
+OWNER_ENV = "HILNAS_QEMU_OWNER"
 PR_SET_PDEATHSIG = 1
 _live: weakref.WeakSet[QemuBoard] = weakref.WeakSet()
 
@@ -51,7 +64,7 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def qemu_command(profile: BoardProfile, elf: Path, port: int) -> list[str]:
+def qemu_command(profile: BoardProfile, elf: Path, port: int, kick_port: int = 0) -> list[str]:
     """The qemu-system-arm command line for ``profile`` (DESIGN §4 'working command')."""
     t = profile.transport
     if not profile.is_emulated or t.machine is None:
@@ -68,6 +81,8 @@ def qemu_command(profile: BoardProfile, elf: Path, port: int) -> list[str]:
         "-chardev",
         f"socket,id=ser0,host=127.0.0.1,port={port},server=on,wait=on,nodelay=on",
         "-serial", "chardev:ser0",
+        *(["-chardev", f"socket,id=hnkick,host=127.0.0.1,port={kick_port},server=on,wait=off"]
+          if kick_port else []),
         *t.extra_args,
     ]  # fmt: skip
 
@@ -105,6 +120,7 @@ class QemuBoard:
         self.proc: subprocess.Popen[bytes] | None = None
         self.transport: Transport | None = None
         self.port = 0
+        self.kick_port = 0
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as QEMU)
 
     @property
@@ -121,7 +137,7 @@ class QemuBoard:
             raise BoardError(f"firmware image {self.elf} does not exist")
         _install_sigterm_handler()
         for _attempt in range(3):  # a port can be taken between our probe and QEMU's bind
-            self.port = free_tcp_port()
+            self.port, self.kick_port = free_tcp_port(), free_tcp_port()
             self._spawn()
             try:
                 self.transport = self._connect()
@@ -134,7 +150,7 @@ class QemuBoard:
         raise BoardError(f"{self.profile.name}: QEMU could not bind a free TCP port")
 
     def _spawn(self) -> None:
-        cmd = qemu_command(self.profile, self.elf, self.port)
+        cmd = qemu_command(self.profile, self.elf, self.port, self.kick_port)
         self._log.seek(0)
         self._log.truncate()
         self.proc = subprocess.Popen(
@@ -144,6 +160,7 @@ class QemuBoard:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            env={**os.environ, OWNER_ENV: str(os.getpid())},
         )
         _live.add(self)
 
@@ -167,6 +184,13 @@ class QemuBoard:
                         f"{self.connect_timeout:.0f} s: {self.stderr_tail()}"
                     ) from exc
                 time.sleep(0.02)
+
+    def kick(self) -> None:
+        """Wake QEMU's main loop so it re-polls the UART (RX race, module doc)."""
+        with contextlib.suppress(OSError), socket.create_connection(
+            ("127.0.0.1", self.kick_port), timeout=1.0
+        ):
+            pass
 
     def stderr_tail(self, limit: int = 2000) -> str:
         """QEMU's own output (semihosting text, errors), last ``limit`` chars."""

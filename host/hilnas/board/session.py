@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hilnas.board.build import build_firmware
-from hilnas.board.client import BoardClient
+from hilnas.board.client import BoardClient, ReplyTimeout
 from hilnas.board.profiles import BoardProfile
 from hilnas.board.qemu import QemuBoard, _die_with_parent
 from hilnas.board.transport import Transport, find_serial_port, open_url
@@ -81,31 +81,43 @@ def _host_board(elf: Path) -> Iterator[Transport]:
                 proc.wait()
 
 
+def _hello_with_kick(client: BoardClient, board: QemuBoard) -> None:
+    """HELLO an emulated board; on silence kick QEMU's main loop (RX race, qemu.py)."""
+    for attempt in range(4):
+        try:
+            client.hello()
+            return
+        except ReplyTimeout:
+            if attempt == 3:
+                raise
+            board.kick()
+
+
 @contextlib.contextmanager
 def _transport_for(
     profile: BoardProfile, elf: Path | None, port: str | None
-) -> Iterator[Transport]:
+) -> Iterator[tuple[Transport, QemuBoard | None]]:
     kind = profile.transport.kind
     if kind == "serial":
         t = profile.transport
         url = port or find_serial_port(t.usb_vid or 0, t.usb_pid or 0, profile.name)
         with open_url(url, baud=t.baud, connect_timeout=2.0) as transport:
             transport.drain(0.05)  # bytes left over from before we opened the port
-            yield transport
+            yield transport, None
         return
     assert elf is not None
     if kind == "emulator":
         with QemuBoard(profile, elf) as board:
             assert board.transport is not None
             try:
-                yield board.transport
+                yield board.transport, board
             except BoardError as exc:
                 if tail := board.stderr_tail(500):
                     exc.add_note(f"QEMU output: {tail}")
                 raise
         return
     with _host_board(elf) as transport:
-        yield transport
+        yield transport, None
 
 
 @contextlib.contextmanager
@@ -119,9 +131,16 @@ def open_board(
     start = time.monotonic()
     if elf is None and profile.transport.kind != "serial":
         elf = build_firmware(profile).elf
-    with _transport_for(profile, elf, port) as transport:
+    with _transport_for(profile, elf, port) as (transport, qemu):
         client = BoardClient(transport, board=profile.name, timeout=timeout)
-        identity = client.hello()
+        if qemu is not None:
+            client.timeout, client.retries = 1.0, 0
+            _hello_with_kick(client, qemu)
+            client.timeout, client.retries = timeout, 3
+        else:
+            client.hello()
+        identity = client.identity
+        assert identity is not None
         if identity.board != profile.name:
             raise BoardError(
                 f"asked for board {profile.name} but the firmware says it is {identity.board!r}"

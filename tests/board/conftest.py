@@ -1,0 +1,80 @@
+"""Board-test fixtures: emulator bookkeeping and a tiny echo ELF for launcher tests.
+
+The session fixture ``no_orphan_qemu`` (autouse) proves at the end of the run that
+no qemu-system-arm started by this pytest process is still alive. It identifies
+ours by the HILNAS_QEMU_OWNER variable in QEMU's environment, because other
+engineers' test runs may legitimately have emulators running beside ours.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from hilnas.board.qemu import OWNER_ENV, stop_all
+
+ECHO_C = r"""
+#include <stdint.h>
+#define UART_DATA   (*(volatile uint32_t *)0x40004000u)
+#define UART_STATE  (*(volatile uint32_t *)0x40004004u)
+#define UART_CTRL   (*(volatile uint32_t *)0x40004008u)
+#define UART_BAUD   (*(volatile uint32_t *)0x40004010u)
+void reset(void);
+__attribute__((section(".vectors"), used))
+const void *const vectors[2] = {(const void *)0x20010000u, (const void *)reset};
+static void put(uint32_t c) { while (UART_STATE & 1u) {} UART_DATA = c; }
+void reset(void) {
+    UART_BAUD = 16u;
+    UART_CTRL = 3u;
+    for (const char *s = "echo-ready\n"; *s; ++s) put((uint8_t)*s);
+    for (;;) { if (UART_STATE & 2u) put(UART_DATA); }
+}
+"""
+# Deliberately no dummy DATA read after enabling RX: this image reproduces the
+# QEMU 7.2 CMSDK-UART RX race that hilnas.board.qemu works around (QemuBoard.kick).
+LINKER = "SECTIONS { . = 0x0; .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } }\n"
+
+
+def qemu_pids_owned_by(owner: int) -> list[int]:
+    """Live qemu-system-arm processes whose environment names ``owner``."""
+    pids = []
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if proc.info["name"] != "qemu-system-arm":
+                continue
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get(OWNER_ENV) == str(owner):
+                pids.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return pids
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_orphan_qemu() -> Iterator[None]:
+    yield
+    stop_all()
+    left = qemu_pids_owned_by(os.getpid())
+    assert not left, f"qemu-system-arm processes outlived the test session: {left}"
+
+
+@pytest.fixture(scope="session")
+def echo_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 100-byte M3/M4 image that echoes UART0 (and prints a boot banner)."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    d = tmp_path_factory.mktemp("echo")
+    (d / "echo.c").write_text(ECHO_C)
+    (d / "echo.ld").write_text(LINKER)
+    elf = d / "echo.elf"
+    cflags = ["-mcpu=cortex-m3", "-mthumb", "-O1", "-nostdlib", "-ffreestanding", "-Wall",
+              "-Wextra", "-Werror"]  # fmt: skip
+    cmd = ["arm-none-eabi-gcc", *cflags, "-T", str(d / "echo.ld"), str(d / "echo.c"), "-o"]
+    subprocess.run([*cmd, str(elf)], check=True)
+    return elf

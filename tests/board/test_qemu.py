@@ -1,0 +1,136 @@
+"""QEMU launcher: boots, talks, and never leaves an emulator behind.
+
+Uses a 100-byte echo image (conftest) so the launcher is tested on its own;
+the real firmware is exercised in test_board_qemu.py.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from hilnas.board.profiles import load_profile, load_profile_file
+from hilnas.board.qemu import QemuBoard, qemu_command
+from hilnas.errors import BoardError
+
+pytestmark = [pytest.mark.qemu]
+
+CHILD = """
+import sys, time
+from hilnas.board.profiles import load_profile
+from hilnas.board.qemu import QemuBoard
+with QemuBoard(load_profile("mps2-an386"), sys.argv[1]) as board:
+    print(board.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _read_until(board: QemuBoard, marker: bytes, timeout: float = 5.0) -> bytes:
+    assert board.transport is not None
+    got = b""
+    deadline = time.monotonic() + timeout
+    while marker not in got and time.monotonic() < deadline:
+        got += board.transport.read_some(0.2)
+    return got
+
+
+def test_command_line_has_icount_and_nodelay_socket() -> None:
+    cmd = qemu_command(load_profile("mps2-an505"), Path("fw.elf"), 4321)
+    assert cmd[:3] == ["qemu-system-arm", "-M", "mps2-an505"]
+    assert "shift=0" in cmd
+    assert any("port=4321" in a and "wait=on" in a and "nodelay=on" in a for a in cmd)
+
+
+def test_boot_echo_and_clean_stop_repeatedly(echo_elf: Path) -> None:
+    """Several boots in a row: each echoes host bytes (the RX race) and stops cleanly."""
+    for i in range(4):
+        with QemuBoard(load_profile("mps2-an386"), echo_elf) as board:
+            pid = board.pid
+            assert pid is not None and board.transport is not None
+            msg = b"ping-%d" % i
+            board.transport.write(msg)
+            got = _read_until(board, msg, timeout=1.0)
+            if msg not in got:  # the RX race: kick, as the session does on a silent HELLO
+                board.kick()
+                got += _read_until(board, msg, timeout=2.0)
+            assert msg in got
+        assert _gone(pid)
+
+
+def test_exception_inside_block_still_stops_qemu(echo_elf: Path) -> None:
+    pid = None
+    with pytest.raises(RuntimeError), QemuBoard(load_profile("mps2-an386"), echo_elf) as board:
+        pid = board.pid
+        raise RuntimeError("boom")
+    assert pid is not None and _gone(pid)
+
+
+def test_missing_image_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BoardError, match="does not exist"):
+        QemuBoard(load_profile("mps2-an386"), tmp_path / "nope.elf").start()
+
+
+def test_garbage_image_crash_is_visible_and_leaves_nothing(tmp_path: Path) -> None:
+    """QEMU loads any bytes; the CPU locks up and QEMU aborts: the failure is loud."""
+    bad = tmp_path / "bad.elf"
+    bad.write_bytes(b"\x7fELF" + bytes(64))
+    board = QemuBoard(load_profile("mps2-an386"), bad)
+    # QEMU may die before or after we connect; both must be loud.
+    with pytest.raises(BoardError, match=r"board gone|QEMU exited"), board:
+        assert board.transport is not None
+        for _ in range(50):
+            board.transport.read_some(0.1)
+    assert board.proc is None
+    assert "Lockup" in board.stderr_tail()
+
+
+def test_qemu_refusing_to_start_is_reported_with_its_message(tmp_path: Path) -> None:
+    text = (load_profile("mps2-an386").path).read_text().replace(
+        "machine: mps2-an386", "machine: no-such-machine"
+    )
+    path = tmp_path / "mps2-an386.yaml"
+    path.write_text(text)
+    board = QemuBoard(load_profile_file(path), Path(__file__))
+    with pytest.raises(BoardError, match=r"QEMU exited with status 1 .*unsupported machine type"):
+        board.start()
+    assert board.proc is None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_no_orphan_when_the_owner_is_interrupted_or_killed(echo_elf: Path, sig: int) -> None:
+    """Ctrl-C (SIGINT to the group), SIGTERM and even SIGKILL of the owner end QEMU."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(echo_elf)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert child.stdout is not None
+        qemu_pid = int(child.stdout.readline())
+        assert psutil.pid_exists(qemu_pid)
+        os.killpg(child.pid, sig)
+        child.wait(10)
+        assert _gone(qemu_pid), f"QEMU {qemu_pid} survived {signal.Signals(sig).name}"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
