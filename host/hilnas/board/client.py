@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from hilnas.board import protocol as P
 from hilnas.board.transport import Transport
-from hilnas.errors import DeviceError, ProtocolError
+from hilnas.errors import BoardError, DeviceError, ProtocolError
 
 #: Error statuses that mean "the frame was damaged on the way, send it again".
 TRANSIENT = frozenset({P.Status.BAD_CRC, P.Status.FRAME_TIMEOUT})
@@ -150,8 +150,13 @@ class BoardClient:
             raise ProtocolError(f"{self.board}: PING echoed {len(echo)} bytes that differ")
         return echo
 
-    def shutdown(self) -> None:
-        self.request(P.Op.SHUTDOWN, timeout=2.0)
+    def shutdown(self) -> bool:
+        """Ask the board to stop; True if it acknowledged before going away."""
+        try:
+            self.receive(self.send(P.Op.SHUTDOWN), P.Op.SHUTDOWN, timeout=2.0)
+        except BoardError:
+            return False  # the board may exit before its reply gets through
+        return True
 
     def _require_identity(self) -> P.Identity:
         return self.identity if self.identity is not None else self.hello()

@@ -8,6 +8,7 @@ use ``loop://``. Everything above this module only sees :class:`Transport`.
 from __future__ import annotations
 
 import contextlib
+import termios
 import time
 from types import TracebackType
 
@@ -15,6 +16,9 @@ import serial
 from serial.tools import list_ports
 
 from hilnas.errors import BoardError
+
+#: What pyserial lets escape from a dead port (termios.error is not an OSError).
+_IO_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
 class Transport:
@@ -30,7 +34,7 @@ class Transport:
         try:
             self._port.write(data)
             self._port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise BoardError(f"{self.url}: write failed: {exc}") from exc
         self.bytes_written += len(data)
 
@@ -43,7 +47,7 @@ class Transport:
                 return b""
             waiting = self._port.in_waiting
             data = first + (self._port.read(waiting) if waiting else b"")
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             raise BoardError(f"{self.url}: read failed (board gone?): {exc}") from exc
         self.bytes_read += len(data)
         return data
@@ -56,7 +60,7 @@ class Transport:
         return bytes(out)
 
     def close(self) -> None:
-        with contextlib.suppress(serial.SerialException, OSError):
+        with contextlib.suppress(*_IO_ERRORS):
             self._port.close()
 
     def __enter__(self) -> Transport:
