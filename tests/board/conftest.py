@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -78,3 +79,27 @@ def echo_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cmd = ["arm-none-eabi-gcc", *cflags, "-T", str(d / "echo.ld"), str(d / "echo.c"), "-o"]
     subprocess.run([*cmd, str(elf)], check=True)
     return elf
+
+
+# --- real firmware sessions -------------------------------------------------------------
+
+#: Boards the firmware-level tests run on: the emulated M4 (the acceptance board)
+#: and the host-native build (same app code, milliseconds per test).
+FIRMWARE_BOARDS = ("mps2-an386", "host")
+
+
+@pytest.fixture(scope="session")
+def sample_models() -> dict[str, Path]:
+    from hilnas.board.sample_models import sample_model
+
+    return {name: sample_model(name) for name in ("tiny", "cnn100k")}
+
+
+@pytest.fixture(scope="session", params=FIRMWARE_BOARDS)
+def board(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One booted board per session and per board name (boots are the slow part)."""
+    from hilnas.board.profiles import load_profile
+    from hilnas.board.session import open_board
+
+    with open_board(load_profile(request.param)) as session:
+        yield session
