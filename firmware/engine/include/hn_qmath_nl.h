@@ -31,15 +31,12 @@ extern "C" {
 
 /* ---- int32 primitives (gemmlowp semantics) ---- */
 
-/* (a * b * 2) >> 32, rounded to nearest; INT32_MIN * INT32_MIN saturates. */
-int32_t hn_nl_srdhm(int32_t a, int32_t b);
-/* x / 2^exponent rounded to nearest, ties away from zero; 0 <= exponent <= 31. */
-int32_t hn_nl_rdbpot(int32_t x, int exponent);
+/* SaturatingRoundingDoublingHighMul, RoundingDivideByPOT,
+ * MultiplyByQuantizedMultiplier and QuantizeMultiplier are the engine-wide
+ * ones of hn_qmath.h (hn_srdhm, hn_rdbpot, hn_mbqm, hn_quantize_multiplier). */
+
 /* x * 2^exponent: saturating for exponent > 0, rounding for exponent < 0. */
 int32_t hn_nl_sat_rounding_mul_pot(int32_t x, int exponent);
-/* TFLM MultiplyByQuantizedMultiplier (double rounding): left shift (wrapping),
- * SRDHM by the multiplier, rounding right shift. */
-int32_t hn_nl_mbqm(int32_t x, int32_t multiplier, int shift);
 /* TFLM MultiplyByQuantizedMultiplierGreaterThanOne: SRDHM(x * 2^left_shift, m). */
 int32_t hn_nl_mbqm_gt_one(int32_t x, int32_t multiplier, int left_shift);
 
@@ -53,8 +50,6 @@ int16_t hn_nl_sat_left_shift16(int16_t x, int amount);
 
 /* ---- multiplier set-up (prepare time, floating point like TFLM) ---- */
 
-/* TFLM QuantizeMultiplier: d = q * 2^shift, q in [0.5, 1) as Q0.31. */
-void hn_nl_quantize_multiplier(double d, int32_t *multiplier, int *shift);
 /* frexp(real) with the mantissa rounded to Q0.31, as LOGISTIC/TANH Prepare()
  * do it (they do not call QuantizeMultiplier; a mantissa rounding up to 1.0,
  * where TFLM would overflow, is renormalised). */
@@ -90,10 +85,9 @@ void hn_nl_inv_sqrt_multiplier_exp(int32_t input, int reverse_shift, int32_t *mu
 
 /* ---- shared by the ops that use this header ---- */
 
-/* Checks input/output counts and that none of them is missing. */
-hn_status hn_nl_check_io(hn_op_ctx *ctx, const char *op, unsigned n_inputs, unsigned n_outputs);
-/* Checks that t is int8 with one (per-tensor) scale; `what` names it. */
-hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *op, const char *what, const hn_tensor *t);
+/* Checks that t is int8 with one (per-tensor) scale and an int8 zero point;
+ * `what` names it in the error (hn_op_error prefixes the op). */
+hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t);
 /* out[i] = lut[(uint8_t)in[i]]: every unary int8 op here is a 256-entry
  * table computed in prepare() with the exact integer algorithm of TFLM. */
 void hn_nl_apply_lut(const int8_t lut[256], const int8_t *in, int8_t *out, int32_t n);

@@ -9,7 +9,9 @@
  * requantization is TFLM's double-rounding MultiplyByQuantizedMultiplier with
  * multiplier lhs_scale * rhs_scale / output_scale.
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define BMM_MAX_RANK 5
@@ -49,7 +51,7 @@ static hn_status check_ranks(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tens
 {
     if (lhs->ndim < 2 || lhs->ndim > BMM_MAX_RANK || rhs->ndim < 2 || rhs->ndim > BMM_MAX_RANK) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "BATCH_MATMUL: operand ranks %d and %d, TFLM supports 2..5",
+                           "operand ranks %d and %d, TFLM supports 2..5",
                            (int)lhs->ndim, (int)rhs->ndim);
     }
     return HN_OK;
@@ -65,7 +67,7 @@ static hn_status plan_shapes(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tens
     const int32_t rhs_depth = padded_dim(rhs, rank, d->adj_y ? rank - 1 : rank - 2);
     if (rhs_depth != d->depth) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "BATCH_MATMUL: lhs depth %ld != rhs depth %ld (adj_x=%d adj_y=%d)",
+                           "lhs depth %ld != rhs depth %ld (adj_x=%d adj_y=%d)",
                            (long)d->depth, (long)rhs_depth, d->adj_x, d->adj_y);
     }
     d->n_batch_dims = rank - 2;
@@ -77,7 +79,7 @@ static hn_status plan_shapes(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tens
         const int32_t r = padded_dim(rhs, rank, i);
         if (l != r && l != 1 && r != 1) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                               "BATCH_MATMUL: batch dimension %d does not broadcast (%ld vs %ld)", i,
+                               "batch dimension %d does not broadcast (%ld vs %ld)", i,
                                (long)l, (long)r);
         }
         d->batch_dims[i] = l == 1 ? r : l;
@@ -85,25 +87,25 @@ static hn_status plan_shapes(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tens
     }
     if (!ok) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "BATCH_MATMUL: output shape does not match the operands' product shape");
+                           "output shape does not match the operands' product shape");
     }
     return HN_OK;
 }
 
 static hn_status batch_matmul_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "BATCH_MATMUL", 2, 1);
+    hn_status s = hn_check_io(ctx, 2, 2, 1);
     const hn_tensor *lhs = ctx->inputs[0];
     const hn_tensor *rhs = ctx->inputs[1];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "BATCH_MATMUL", "lhs", lhs);
+        s = hn_nl_check_int8(ctx, "lhs", lhs);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "BATCH_MATMUL", "rhs", rhs);
+        s = hn_nl_check_int8(ctx, "rhs", rhs);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "BATCH_MATMUL", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     if (s == HN_OK) {
         s = check_ranks(ctx, lhs, rhs);
@@ -118,7 +120,7 @@ static hn_status batch_matmul_prepare(hn_op_ctx *ctx)
     if (s != HN_OK) {
         return s;
     }
-    hn_nl_quantize_multiplier((double)lhs->scale * (double)rhs->scale / (double)out->scale,
+    hn_quantize_multiplier((double)lhs->scale * (double)rhs->scale / (double)out->scale,
                               &d->multiplier, &d->shift);
     d->lhs_zero_point = lhs->zero_point;
     d->rhs_zero_point = rhs->zero_point;
@@ -143,7 +145,7 @@ static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8
                 acc += ((int32_t)l[k * lhs_k] - d->lhs_zero_point) *
                        ((int32_t)r[k * rhs_k] - d->rhs_zero_point);
             }
-            int32_t v = hn_nl_mbqm(acc, d->multiplier, d->shift) + d->output_zero_point;
+            int32_t v = hn_mbqm(acc, d->multiplier, d->shift) + d->output_zero_point;
             out[i * d->cols + j] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
         }
     }

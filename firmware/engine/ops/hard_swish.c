@@ -8,7 +8,9 @@
  * computed in single-precision float first (as TFLM does) and downscaled to
  * int16. prepare() evaluates the whole chain for all 256 int8 inputs.
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 typedef struct {
@@ -59,16 +61,16 @@ static hn_status compute_params(hn_op_ctx *ctx, const hn_tensor *in, const hn_te
     const float hires_input_scale = (1.0f / 128.0f) * in->scale;
     const float reluish_scale = 3.0f / 32768.0f;
     int32_t m32 = 0;
-    hn_nl_quantize_multiplier((double)(hires_input_scale / out->scale), &m32,
+    hn_quantize_multiplier((double)(hires_input_scale / out->scale), &m32,
                               &p->output_exponent);
     p->output_multiplier = hn_nl_downscale_multiplier16(m32);
     if (p->output_exponent > 0) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "HARD_SWISH: input scale %g / output scale %g is too large "
+                           "input scale %g / output scale %g is too large "
                            "(TFLM needs input_scale/128 <= output_scale)",
                            (double)in->scale, (double)out->scale);
     }
-    hn_nl_quantize_multiplier((double)(hires_input_scale / reluish_scale), &m32,
+    hn_quantize_multiplier((double)(hires_input_scale / reluish_scale), &m32,
                               &p->reluish_exponent);
     p->reluish_multiplier = hn_nl_downscale_multiplier16(m32);
     p->input_zero_point = in->zero_point;
@@ -78,21 +80,21 @@ static hn_status compute_params(hn_op_ctx *ctx, const hn_tensor *in, const hn_te
 
 static hn_status hard_swish_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "HARD_SWISH", 1, 1);
+    hn_status s = hn_check_io(ctx, 1, 1, 1);
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "HARD_SWISH", "input", in);
+        s = hn_nl_check_int8(ctx, "input", in);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "HARD_SWISH", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     if (s != HN_OK) {
         return s;
     }
     if (hn_num_elements(in) != hn_num_elements(out)) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "HARD_SWISH: output has %ld elements, input %ld",
+                           "output has %ld elements, input %ld",
                            (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
     hard_swish_params p;

@@ -7,7 +7,9 @@
  * logistic and rounds to Q0.8 with zero point -128 (output scale 1/256 is
  * assumed, as in TFLM). prepare() runs exactly that for all 256 inputs.
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define INPUT_INTEGER_BITS 4
@@ -24,34 +26,34 @@ static int8_t logistic_of(int32_t input, int32_t radius, int32_t multiplier, int
     if (input >= radius) {
         return INT8_MAX;
     }
-    const int32_t input_in_q4 = hn_nl_mbqm(input, multiplier, shift);
-    int32_t out = hn_nl_rdbpot(hn_nl_logistic(input_in_q4, INPUT_INTEGER_BITS), 31 - 8) - 128;
+    const int32_t input_in_q4 = hn_mbqm(input, multiplier, shift);
+    int32_t out = hn_rdbpot(hn_nl_logistic(input_in_q4, INPUT_INTEGER_BITS), 31 - 8) - 128;
     out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
     return (int8_t)out;
 }
 
 static hn_status logistic_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "LOGISTIC", 1, 1);
+    hn_status s = hn_check_io(ctx, 1, 1, 1);
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "LOGISTIC", "input", in);
+        s = hn_nl_check_int8(ctx, "input", in);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "LOGISTIC", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     if (s != HN_OK) {
         return s;
     }
     if (out->zero_point != -128) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "LOGISTIC: int8 output zero point must be -128 (got %ld)",
+                           "int8 output zero point must be -128 (got %ld)",
                            (long)out->zero_point);
     }
     if (hn_num_elements(in) != hn_num_elements(out)) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "LOGISTIC: output has %ld elements, input %ld",
+                           "output has %ld elements, input %ld",
                            (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
     int32_t multiplier = 0;

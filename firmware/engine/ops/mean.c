@@ -11,7 +11,9 @@
  * TFLM supports inputs of rank <= 5 and at most 2 distinct reduced axes (its
  * resolved-axis buffer has 2 entries); both limits are enforced here.
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define MEAN_MAX_RANK 5
@@ -33,12 +35,12 @@ static hn_status read_axes(hn_op_ctx *ctx, const hn_tensor *in, uint32_t *reduce
     const hn_tensor *axis = ctx->inputs[1];
     if (axis->type != HN_TYPE_INT32 || !axis->is_const || axis->data == NULL) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "MEAN: the axis tensor must be a constant int32 tensor");
+                           "the axis tensor must be a constant int32 tensor");
     }
     const int32_t n = hn_num_elements(axis);
     if ((uint32_t)n * 4u > axis->bytes) {
         return hn_op_error(ctx, HN_ERR_MODEL_TRUNCATED,
-                           "MEAN: axis tensor holds %lu bytes, needs %ld", (unsigned long)axis->bytes,
+                           "axis tensor holds %lu bytes, needs %ld", (unsigned long)axis->bytes,
                            (long)n * 4);
     }
     int unique = 0;
@@ -48,7 +50,7 @@ static hn_status read_axes(hn_op_ctx *ctx, const hn_tensor *in, uint32_t *reduce
         a = a < 0 ? a + in->ndim : a;
         if (a < 0 || a >= in->ndim) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                               "MEAN: axis %ld is out of range for a rank-%d input",
+                               "axis %ld is out of range for a rank-%d input",
                                (long)hn_read_i32(axis->data + 4 * i), (int)in->ndim);
         }
         if (!(*reduced_mask & (1u << a))) {
@@ -58,7 +60,7 @@ static hn_status read_axes(hn_op_ctx *ctx, const hn_tensor *in, uint32_t *reduce
     }
     if (unique > MEAN_MAX_AXES) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "MEAN: reduces %d axes, TFLM supports at most %d", unique,
+                           "reduces %d axes, TFLM supports at most %d", unique,
                            MEAN_MAX_AXES);
     }
     return HN_OK;
@@ -97,21 +99,21 @@ static void fold_count_into_multiplier(mean_data *d, int32_t multiplier, int shi
 
 static hn_status mean_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "MEAN", 2, 1);
+    hn_status s = hn_check_io(ctx, 2, 2, 1);
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "MEAN", "input", in);
+        s = hn_nl_check_int8(ctx, "input", in);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "MEAN", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     if (s != HN_OK) {
         return s;
     }
     if (in->ndim > MEAN_MAX_RANK) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "MEAN: input rank %d exceeds TFLM's limit of %d", (int)in->ndim,
+                           "input rank %d exceeds TFLM's limit of %d", (int)in->ndim,
                            MEAN_MAX_RANK);
     }
     uint32_t reduced_mask = 0;
@@ -123,14 +125,14 @@ static hn_status mean_prepare(hn_op_ctx *ctx)
     plan_reduction(in, reduced_mask, d);
     if (d->num_outputs != hn_num_elements(out)) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "MEAN: output has %ld elements, the reduction gives %ld",
+                           "output has %ld elements, the reduction gives %ld",
                            (long)hn_num_elements(out), (long)d->num_outputs);
     }
     d->input_zero_point = in->zero_point;
     d->output_zero_point = out->zero_point;
     int32_t multiplier = 0;
     int shift = 0;
-    hn_nl_quantize_multiplier((double)in->scale / (double)out->scale, &multiplier, &shift);
+    hn_quantize_multiplier((double)in->scale / (double)out->scale, &multiplier, &shift);
     if (d->count > 0) {
         fold_count_into_multiplier(d, multiplier, shift);
     }
@@ -173,7 +175,7 @@ static hn_status mean_eval(hn_op_ctx *ctx)
     sum_groups(d, (const int8_t *)ctx->inputs[0]->data, n_in, sums);
     for (int32_t i = 0; i < d->num_outputs; ++i) {
         const int32_t v =
-            hn_nl_mbqm(sums[i] - d->input_zero_point * d->count, d->multiplier, d->shift) +
+            hn_mbqm(sums[i] - d->input_zero_point * d->count, d->multiplier, d->shift) +
             d->output_zero_point;
         y[i] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
     }

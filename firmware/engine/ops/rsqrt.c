@@ -9,7 +9,9 @@
  */
 #include <math.h>
 
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define RSQRT_HEADROOM_SHIFT 20
@@ -28,33 +30,33 @@ static int8_t rsqrt_of(int32_t value, int32_t multiplier, int shift, int32_t out
     int inv_sqrt_shift = 0;
     hn_nl_inv_sqrt_multiplier_exp(value, -1, &inv_sqrt_multiplier, &inv_sqrt_shift);
     const int32_t data =
-        hn_nl_mbqm(1, inv_sqrt_multiplier, inv_sqrt_shift + RSQRT_HEADROOM_SHIFT);
-    int32_t out = hn_nl_mbqm(data, multiplier, shift - RSQRT_HEADROOM_SHIFT) + output_zero_point;
+        hn_mbqm(1, inv_sqrt_multiplier, inv_sqrt_shift + RSQRT_HEADROOM_SHIFT);
+    int32_t out = hn_mbqm(data, multiplier, shift - RSQRT_HEADROOM_SHIFT) + output_zero_point;
     out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
     return (int8_t)out;
 }
 
 static hn_status rsqrt_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "RSQRT", 1, 1);
+    hn_status s = hn_check_io(ctx, 1, 1, 1);
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "RSQRT", "input", in);
+        s = hn_nl_check_int8(ctx, "input", in);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "RSQRT", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     if (s != HN_OK) {
         return s;
     }
     if (hn_num_elements(in) != hn_num_elements(out)) {
-        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "RSQRT: output has %ld elements, input %ld",
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, input %ld",
                            (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
     int32_t multiplier = 0;
     int shift = 0;
-    hn_nl_quantize_multiplier(1.0 / (sqrt((double)in->scale) * (double)out->scale), &multiplier,
+    hn_quantize_multiplier(1.0 / (sqrt((double)in->scale) * (double)out->scale), &multiplier,
                               &shift);
     rsqrt_data *d = (rsqrt_data *)ctx->op_data;
     d->input_zero_point = in->zero_point;
@@ -75,7 +77,7 @@ static hn_status rsqrt_eval(hn_op_ctx *ctx)
     for (int32_t i = 0; i < n; ++i) {
         if (x[i] < d->input_zero_point) {
             return hn_op_error(ctx, HN_ERR_BAD_ARGUMENT,
-                               "RSQRT: input element %ld is %d, below the zero point %ld "
+                               "input element %ld is %d, below the zero point %ld "
                                "(a negative value; TFLM fails here too)",
                                (long)i, (int)x[i], (long)d->input_zero_point);
         }

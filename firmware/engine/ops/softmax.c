@@ -10,7 +10,9 @@
  * be faster but makes the arena larger than TFLM's for small models, and the
  * engine's arena must never exceed TFLM's.
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define SCALED_DIFF_INTEGER_BITS 5
@@ -26,29 +28,29 @@ typedef struct {
 
 static hn_status check_tensors(hn_op_ctx *ctx, const hn_tensor *in, const hn_tensor *out)
 {
-    hn_status s = hn_nl_check_int8(ctx, "SOFTMAX", "input", in);
+    hn_status s = hn_nl_check_int8(ctx, "input", in);
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "SOFTMAX", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     if (s != HN_OK) {
         return s;
     }
     if (out->zero_point != -128 || out->scale != 1.0f / 256.0f) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "SOFTMAX: int8 output must have scale 1/256 and zero point -128 "
+                           "int8 output must have scale 1/256 and zero point -128 "
                            "(got %g, %ld)", (double)out->scale, (long)out->zero_point);
     }
     if (in->ndim < 1 || hn_num_elements(in) != hn_num_elements(out) ||
         out->dims[out->ndim - 1] != in->dims[in->ndim - 1]) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "SOFTMAX: output shape does not match the input shape");
+                           "output shape does not match the input shape");
     }
     return HN_OK;
 }
 
 static hn_status softmax_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "SOFTMAX", 1, 1);
+    hn_status s = hn_check_io(ctx, 1, 1, 1);
     if (s != HN_OK) {
         return s;
     }
@@ -63,7 +65,7 @@ static hn_status softmax_prepare(hn_op_ctx *ctx)
     if (!hn_nl_softmax_scaling((double)beta, (double)in->scale, SCALED_DIFF_INTEGER_BITS,
                                &multiplier, &left_shift)) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "SOFTMAX: beta %g with input scale %g gives a scaling multiplier "
+                           "beta %g with input scale %g gives a scaling multiplier "
                            "<= 1, which TFLM rejects", (double)beta, (double)in->scale);
     }
     softmax_data *d = (softmax_data *)ctx->op_data;
@@ -99,7 +101,7 @@ static void softmax_row(const softmax_data *d, const int8_t *x, int8_t *y)
     for (int32_t c = 0; c < d->depth; ++c) {
         const int32_t diff = x[c] - max_in_row;
         if (diff >= d->diff_min) {
-            sum_of_exps += (uint32_t)hn_nl_rdbpot(exp_of_diff(d, diff), ACCUM_INTEGER_BITS);
+            sum_of_exps += (uint32_t)hn_rdbpot(exp_of_diff(d, diff), ACCUM_INTEGER_BITS);
         }
     }
     int num_bits_over_unit = 0;
@@ -111,7 +113,7 @@ static void softmax_row(const softmax_data *d, const int8_t *x, int8_t *y)
         const int32_t diff = x[c] - max_in_row;
         int32_t out = INT8_MIN;
         if (diff >= d->diff_min) {
-            out = hn_nl_rdbpot(hn_nl_srdhm(shifted_scale, exp_of_diff(d, diff)), exponent) - 128;
+            out = hn_rdbpot(hn_srdhm(shifted_scale, exp_of_diff(d, diff)), exponent) - 128;
             out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
         }
         y[c] = (int8_t)out;

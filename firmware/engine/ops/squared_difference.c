@@ -7,7 +7,9 @@
  * (a dimension of 1 repeats); TFLM's kernel handles up to 4 dimensions, this
  * one up to HN_MAX_DIMS with the same per-element arithmetic.
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define LEFT_SHIFT 7
@@ -29,11 +31,11 @@ static void compute_multipliers(const hn_tensor *in1, const hn_tensor *in2, cons
     const double twice_max_input_scale = 2.0 * (double)max_scale;
     const double real_output = (twice_max_input_scale * twice_max_input_scale) /
                                (double)((float)(1 << (LEFT_SHIFT * 2)) * out->scale);
-    hn_nl_quantize_multiplier((double)in1->scale / twice_max_input_scale, &d->input1_multiplier,
+    hn_quantize_multiplier((double)in1->scale / twice_max_input_scale, &d->input1_multiplier,
                               &d->input1_shift);
-    hn_nl_quantize_multiplier((double)in2->scale / twice_max_input_scale, &d->input2_multiplier,
+    hn_quantize_multiplier((double)in2->scale / twice_max_input_scale, &d->input2_multiplier,
                               &d->input2_shift);
-    hn_nl_quantize_multiplier(real_output, &d->output_multiplier, &d->output_shift);
+    hn_quantize_multiplier(real_output, &d->output_multiplier, &d->output_shift);
     d->input1_offset = -in1->zero_point;
     d->input2_offset = -in2->zero_point;
     d->output_offset = out->zero_point;
@@ -65,13 +67,13 @@ static hn_status check_shapes(hn_op_ctx *ctx, const hn_tensor *in1, const hn_ten
     if (!broadcast_strides(in1, out, d->input1_strides) ||
         !broadcast_strides(in2, out, d->input2_strides)) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "SQUARED_DIFFERENCE: input shapes do not broadcast to the output shape");
+                           "input shapes do not broadcast to the output shape");
     }
     for (int i = 0; i < (int)out->ndim; ++i) {
         /* the output must be exactly the broadcast shape, not larger */
         if (d->input1_strides[i] == 0 && d->input2_strides[i] == 0 && out->dims[i] != 1) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                               "SQUARED_DIFFERENCE: output dimension %d is %ld, inputs give 1", i,
+                               "output dimension %d is %ld, inputs give 1", i,
                                (long)out->dims[i]);
         }
         d->dims[i] = out->dims[i];
@@ -82,18 +84,18 @@ static hn_status check_shapes(hn_op_ctx *ctx, const hn_tensor *in1, const hn_ten
 
 static hn_status squared_difference_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "SQUARED_DIFFERENCE", 2, 1);
+    hn_status s = hn_check_io(ctx, 2, 2, 1);
     const hn_tensor *in1 = ctx->inputs[0];
     const hn_tensor *in2 = ctx->inputs[1];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "SQUARED_DIFFERENCE", "input 1", in1);
+        s = hn_nl_check_int8(ctx, "input 1", in1);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "SQUARED_DIFFERENCE", "input 2", in2);
+        s = hn_nl_check_int8(ctx, "input 2", in2);
     }
     if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "SQUARED_DIFFERENCE", "output", out);
+        s = hn_nl_check_int8(ctx, "output", out);
     }
     squared_difference_data *d = (squared_difference_data *)ctx->op_data;
     if (s == HN_OK) {
@@ -110,11 +112,11 @@ static int8_t squared_difference_of(const squared_difference_data *d, int8_t x, 
     const int32_t shifted1 = (d->input1_offset + x) * (1 << LEFT_SHIFT);
     const int32_t shifted2 = (d->input2_offset + y) * (1 << LEFT_SHIFT);
     const int32_t scaled1 =
-        hn_nl_rdbpot(hn_nl_srdhm(shifted1, d->input1_multiplier), -d->input1_shift);
+        hn_rdbpot(hn_srdhm(shifted1, d->input1_multiplier), -d->input1_shift);
     const int32_t scaled2 =
-        hn_nl_rdbpot(hn_nl_srdhm(shifted2, d->input2_multiplier), -d->input2_shift);
+        hn_rdbpot(hn_srdhm(shifted2, d->input2_multiplier), -d->input2_shift);
     const int32_t raw_diff = scaled1 - scaled2;
-    int32_t out = hn_nl_mbqm(raw_diff * raw_diff, d->output_multiplier, d->output_shift) +
+    int32_t out = hn_mbqm(raw_diff * raw_diff, d->output_multiplier, d->output_shift) +
                   d->output_offset;
     out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
     return (int8_t)out;

@@ -9,7 +9,9 @@
  */
 #include <string.h>
 
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 #define SS_RANK 5
@@ -79,11 +81,11 @@ static hn_status read_index_tensor(hn_op_ctx *ctx, int which, const char *name, 
     const hn_tensor *t = ctx->inputs[which];
     if (t->type != HN_TYPE_INT32 || !t->is_const || t->data == NULL) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "STRIDED_SLICE: the %s tensor must be a constant int32 tensor", name);
+                           "the %s tensor must be a constant int32 tensor", name);
     }
     if (hn_num_elements(t) != rank || (uint32_t)rank * 4u > t->bytes) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "STRIDED_SLICE: %s has %ld entries for a rank-%d input", name,
+                           "%s has %ld entries for a rank-%d input", name,
                            (long)hn_num_elements(t), rank);
     }
     for (int i = 0; i < rank; ++i) {
@@ -115,7 +117,7 @@ static hn_status read_spec(hn_op_ctx *ctx, int rank, slice_spec *p)
     const int32_t new_axis = hn_fb_i32(&ctx->options, 3, 0);
     if (ellipsis != 0 || new_axis != 0 || hn_fb_bool(&ctx->options, 5, 0)) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "STRIDED_SLICE: ellipsis_mask=%ld new_axis_mask=%ld offset=%d are not "
+                           "ellipsis_mask=%ld new_axis_mask=%ld offset=%d are not "
                            "supported by TFLM", (long)ellipsis, (long)new_axis,
                            hn_fb_bool(&ctx->options, 5, 0));
     }
@@ -125,7 +127,7 @@ static hn_status read_spec(hn_op_ctx *ctx, int rank, slice_spec *p)
     for (int i = 0; i < SS_RANK; ++i) {
         if (p->stride[i] == 0) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                               "STRIDED_SLICE: stride of axis %d is 0", i - pad);
+                               "stride of axis %d is 0", i - pad);
         }
     }
     return HN_OK;
@@ -144,24 +146,24 @@ static hn_status check_output(hn_op_ctx *ctx, const slice_spec *p, const strided
     }
     if (!ok || kept != (int)out->ndim) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "STRIDED_SLICE: output shape does not match the slice");
+                           "output shape does not match the slice");
     }
     return HN_OK;
 }
 
 static hn_status strided_slice_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "STRIDED_SLICE", 4, 1);
+    hn_status s = hn_check_io(ctx, 4, 4, 1);
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK && (in->type != HN_TYPE_INT8 || out->type != HN_TYPE_INT8)) {
         s = hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                        "STRIDED_SLICE: input/output types %d/%d, only int8 (9) is supported",
+                        "input/output types %d/%d, only int8 (9) is supported",
                         (int)in->type, (int)out->type);
     }
     if (s == HN_OK && (in->ndim < 1 || in->ndim > SS_RANK)) {
         s = hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                        "STRIDED_SLICE: input rank %d, supported 1..%d", (int)in->ndim, SS_RANK);
+                        "input rank %d, supported 1..%d", (int)in->ndim, SS_RANK);
     }
     slice_spec p;
     if (s == HN_OK) {

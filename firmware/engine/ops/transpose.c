@@ -3,7 +3,9 @@
  * as TFLM's reference kernel: output dimension i is input dimension perm[i],
  * values are copied unchanged (no requantization).
  */
+#include "hn_kernel_util.h"
 #include "hn_op.h"
+#include "hn_qmath.h"
 #include "hn_qmath_nl.h"
 
 typedef struct {
@@ -17,12 +19,12 @@ static hn_status read_perm(hn_op_ctx *ctx, const hn_tensor *in, int32_t *perm)
     const hn_tensor *p = ctx->inputs[1];
     if (p->type != HN_TYPE_INT32 || !p->is_const || p->data == NULL) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "TRANSPOSE: the permutation must be a constant int32 tensor");
+                           "the permutation must be a constant int32 tensor");
     }
     const int32_t n = hn_num_elements(p);
     if (n != in->ndim || (uint32_t)n * 4u > p->bytes) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "TRANSPOSE: permutation has %ld entries for a rank-%d input", (long)n,
+                           "permutation has %ld entries for a rank-%d input", (long)n,
                            (int)in->ndim);
     }
     uint32_t seen = 0;
@@ -30,7 +32,7 @@ static hn_status read_perm(hn_op_ctx *ctx, const hn_tensor *in, int32_t *perm)
         perm[i] = hn_read_i32(p->data + 4 * i);
         if (perm[i] < 0 || perm[i] >= n || (seen & (1u << perm[i]))) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                               "TRANSPOSE: entry %ld (%ld) of the permutation is invalid", (long)i,
+                               "entry %ld (%ld) of the permutation is invalid", (long)i,
                                (long)perm[i]);
         }
         seen |= 1u << perm[i];
@@ -40,12 +42,12 @@ static hn_status read_perm(hn_op_ctx *ctx, const hn_tensor *in, int32_t *perm)
 
 static hn_status transpose_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_nl_check_io(ctx, "TRANSPOSE", 2, 1);
+    hn_status s = hn_check_io(ctx, 2, 2, 1);
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
     if (s == HN_OK && (in->type != HN_TYPE_INT8 || out->type != HN_TYPE_INT8)) {
         s = hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                        "TRANSPOSE: input/output types %d/%d, only int8 (9) is supported",
+                        "input/output types %d/%d, only int8 (9) is supported",
                         (int)in->type, (int)out->type);
     }
     int32_t perm[HN_MAX_DIMS];
@@ -71,7 +73,7 @@ static hn_status transpose_prepare(hn_op_ctx *ctx)
     }
     if (!ok) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "TRANSPOSE: output shape is not the permuted input shape");
+                           "output shape is not the permuted input shape");
     }
     return HN_OK;
 }

@@ -5,6 +5,9 @@
  */
 #include "hn_qmath_nl.h"
 
+#include "hn_kernel_util.h"
+#include "hn_qmath.h"
+
 #include <math.h>
 #include <stddef.h>
 
@@ -33,31 +36,13 @@ static int clz32(uint32_t x)
 
 /* ------------------------------------------------------------------ int32 */
 
-int32_t hn_nl_srdhm(int32_t a, int32_t b)
-{
-    if (a == b && a == INT32_MIN) {
-        return INT32_MAX;
-    }
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-}
-
-int32_t hn_nl_rdbpot(int32_t x, int exponent)
-{
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
 int32_t hn_nl_sat_rounding_mul_pot(int32_t x, int exponent)
 {
     if (exponent == 0) {
         return x;
     }
     if (exponent < 0) {
-        return hn_nl_rdbpot(x, -exponent);
+        return hn_rdbpot(x, -exponent);
     }
     const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
     if (x > threshold) {
@@ -69,16 +54,9 @@ int32_t hn_nl_sat_rounding_mul_pot(int32_t x, int exponent)
     return wrap_shl(x, exponent);
 }
 
-int32_t hn_nl_mbqm(int32_t x, int32_t multiplier, int shift)
-{
-    const int left_shift = shift > 0 ? shift : 0;
-    const int right_shift = shift > 0 ? 0 : -shift;
-    return hn_nl_rdbpot(hn_nl_srdhm(wrap_shl(x, left_shift), multiplier), right_shift);
-}
-
 int32_t hn_nl_mbqm_gt_one(int32_t x, int32_t multiplier, int left_shift)
 {
-    return hn_nl_srdhm(wrap_shl(x, left_shift), multiplier);
+    return hn_srdhm(wrap_shl(x, left_shift), multiplier);
 }
 
 /* ------------------------------------------------------------------ int16 */
@@ -125,28 +103,6 @@ int16_t hn_nl_sat_left_shift16(int16_t x, int amount)
 
 /* ------------------------------------------------------- multiplier set-up */
 
-void hn_nl_quantize_multiplier(double d, int32_t *multiplier, int *shift)
-{
-    if (d == 0.0) {
-        *multiplier = 0;
-        *shift = 0;
-        return;
-    }
-    int s = 0;
-    const double q = frexp(d, &s);
-    int64_t q_fixed = (int64_t)round(q * (double)(1LL << 31));
-    if (q_fixed == (1LL << 31)) {
-        q_fixed /= 2;
-        ++s;
-    }
-    if (s < -31) {
-        s = 0;
-        q_fixed = 0;
-    }
-    *multiplier = (int32_t)q_fixed;
-    *shift = s;
-}
-
 void hn_nl_frexp_multiplier(double real, int32_t *multiplier, int *shift)
 {
     const double q = frexp(real, shift);
@@ -188,7 +144,7 @@ int hn_nl_softmax_scaling(double beta, double input_scale, int input_integer_bit
     if (!(real > 1.0)) {
         return 0;
     }
-    hn_nl_quantize_multiplier(real, multiplier, left_shift);
+    hn_quantize_multiplier(real, multiplier, left_shift);
     return *left_shift >= 0;
 }
 
@@ -207,13 +163,13 @@ static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a
     const int32_t constant_term = 1895147668;  /* exp(-1/8) */
     const int32_t constant_1_over_3 = 715827883;
     const int32_t x = wrap_add(a, 1 << 28);    /* a + 1/8 */
-    const int32_t x2 = hn_nl_srdhm(x, x);
-    const int32_t x3 = hn_nl_srdhm(x2, x);
-    const int32_t x4 = hn_nl_srdhm(x2, x2);
+    const int32_t x2 = hn_srdhm(x, x);
+    const int32_t x3 = hn_srdhm(x2, x);
+    const int32_t x4 = hn_srdhm(x2, x2);
     const int32_t x4_over_4 = hn_nl_sat_rounding_mul_pot(x4, -2);
     const int32_t poly = hn_nl_sat_rounding_mul_pot(
-        wrap_add(hn_nl_srdhm(wrap_add(x4_over_4, x3), constant_1_over_3), x2), -1);
-    return wrap_add(constant_term, hn_nl_srdhm(constant_term, wrap_add(x, poly)));
+        wrap_add(hn_srdhm(wrap_add(x4_over_4, x3), constant_1_over_3), x2), -1);
+    return wrap_add(constant_term, hn_srdhm(constant_term, wrap_add(x, poly)));
 }
 
 int32_t hn_nl_exp_on_negative_values(int32_t a, int integer_bits)
@@ -232,7 +188,7 @@ int32_t hn_nl_exp_on_negative_values(int32_t a, int integer_bits)
         if (integer_bits > exponent) {
             const int shift_amount = fractional_bits + exponent;
             if (remainder & ((int32_t)1 << shift_amount)) {
-                result = hn_nl_srdhm(result, barrel[exponent + 2]);
+                result = hn_srdhm(result, barrel[exponent + 2]);
             }
         }
     }
@@ -256,11 +212,11 @@ static int32_t newton_reciprocal_q2(int32_t half_denominator)
     const int32_t constant_neg_32_over_17 = -1010580540;
     const int32_t one_q2 = 1 << 29;
     int32_t x = wrap_add(constant_48_over_17,
-                         hn_nl_srdhm(half_denominator, constant_neg_32_over_17));
+                         hn_srdhm(half_denominator, constant_neg_32_over_17));
     for (int i = 0; i < 3; ++i) {
-        const int32_t half_denominator_times_x = hn_nl_srdhm(half_denominator, x);
+        const int32_t half_denominator_times_x = hn_srdhm(half_denominator, x);
         const int32_t one_minus = wrap_sub(one_q2, half_denominator_times_x);
-        x = wrap_add(x, hn_nl_sat_rounding_mul_pot(hn_nl_srdhm(x, one_minus), 2));
+        x = wrap_add(x, hn_nl_sat_rounding_mul_pot(hn_srdhm(x, one_minus), 2));
     }
     return x;
 }
@@ -335,11 +291,11 @@ void hn_nl_inv_sqrt_multiplier_exp(int32_t input, int reverse_shift, int32_t *mu
     int32_t x = 1 << 28;
     for (int i = 0; i < 5; ++i) {
         const int32_t x3 =
-            hn_nl_sat_rounding_mul_pot(hn_nl_srdhm(hn_nl_srdhm(x, x), x), 6);
+            hn_nl_sat_rounding_mul_pot(hn_srdhm(hn_srdhm(x, x), x), 6);
         x = hn_nl_sat_rounding_mul_pot(
-            wrap_sub(hn_nl_srdhm(half_three, x), hn_nl_srdhm(half_input, x3)), 3);
+            wrap_sub(hn_srdhm(half_three, x), hn_srdhm(half_input, x3)), 3);
     }
-    x = hn_nl_srdhm(x, 1518500250);  /* * sqrt(2)/2 */
+    x = hn_srdhm(x, 1518500250);  /* * sqrt(2)/2 */
     if (out_shift < 0) {
         x = wrap_shl(x, -out_shift);
         out_shift = 0;
@@ -350,41 +306,20 @@ void hn_nl_inv_sqrt_multiplier_exp(int32_t input, int reverse_shift, int32_t *mu
 
 /* ------------------------------------------------------ shared op helpers */
 
-hn_status hn_nl_check_io(hn_op_ctx *ctx, const char *op, unsigned n_inputs, unsigned n_outputs)
+hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t)
 {
-    if (ctx->n_inputs != n_inputs || ctx->n_outputs != n_outputs) {
-        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "%s: expected %u inputs and %u outputs, got %u and %u", op, n_inputs,
-                           n_outputs, (unsigned)ctx->n_inputs, (unsigned)ctx->n_outputs);
-    }
-    for (unsigned i = 0; i < n_inputs; ++i) {
-        if (ctx->inputs[i] == NULL) {
-            return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "%s: input %u is missing", op, i);
-        }
-    }
-    for (unsigned i = 0; i < n_outputs; ++i) {
-        if (ctx->outputs[i] == NULL) {
-            return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "%s: output %u is missing", op, i);
-        }
-    }
-    return HN_OK;
-}
-
-hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *op, const char *what, const hn_tensor *t)
-{
-    if (t->type != HN_TYPE_INT8) {
-        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "%s: %s has tensor type %d, only int8 (9) is supported", op, what,
-                           (int)t->type);
+    hn_status s = hn_check_type(ctx, t, HN_TYPE_INT8, what);
+    if (s != HN_OK) {
+        return s;
     }
     if (t->n_quant != 1) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "%s: %s needs one per-tensor scale/zero point (has %u)", op, what,
+                           "%s needs one per-tensor scale/zero point (has %u)", what,
                            (unsigned)t->n_quant);
     }
     if (!(t->scale > 0.0f) || t->zero_point < -128 || t->zero_point > 127) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
-                           "%s: %s has invalid quantization (scale %g, zero point %ld)", op, what,
+                           "%s has invalid quantization (scale %g, zero point %ld)", what,
                            (double)t->scale, (long)t->zero_point);
     }
     return HN_OK;
