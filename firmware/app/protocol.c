@@ -110,8 +110,8 @@ static proto_event crc_complete(proto_rx *rx) {
     return PROTO_EV_FRAME;
 }
 
-proto_event proto_rx_feed(proto_rx *rx, uint8_t byte, uint64_t now) {
-    rx->last_byte_tick = now;
+proto_event proto_rx_feed(proto_rx *rx, uint8_t byte) {
+    rx->activity = 1;
     switch (rx->phase) {
     case RX_HUNT:
         if (byte == PROTO_SOF0) rx->phase = RX_SOF1;
@@ -148,9 +148,20 @@ static int mid_frame(const proto_rx *rx) {
     return rx->phase == RX_HEADER || rx->phase == RX_PAYLOAD || rx->phase == RX_CRC;
 }
 
+/* Called when the UART had nothing. The counter is read only every
+ * PROTO_IDLE_POLLS empty polls: under QEMU -icount every SysTick read is an
+ * expensive I/O exit that competes with the UART for the emulator, and
+ * reading it per byte cut the receive rate by more than half. */
 static proto_event check_timeout(proto_rx *rx) {
-    if (!mid_frame(rx)) return PROTO_EV_NONE;
-    if (hal_counter_read() - rx->last_byte_tick <= rx->timeout_ticks) return PROTO_EV_NONE;
+    if (++rx->idle_polls < PROTO_IDLE_POLLS) return PROTO_EV_NONE;
+    rx->idle_polls = 0;
+    uint64_t now = hal_counter_read();
+    if (rx->activity || !mid_frame(rx)) {
+        rx->activity = 0;
+        rx->last_byte_tick = now;
+        return PROTO_EV_NONE;
+    }
+    if (now - rx->last_byte_tick <= rx->timeout_ticks) return PROTO_EV_NONE;
     uint16_t seq = rx->phase == RX_HEADER ? 0 : rx->seq;
     return rx_error(rx, PROTO_FRAME_TIMEOUT, seq);
 }
@@ -158,7 +169,7 @@ static proto_event check_timeout(proto_rx *rx) {
 proto_event proto_rx_poll(proto_rx *rx) {
     for (;;) {
         if (rx->replay_pos < rx->replay_len) {
-            proto_event ev = proto_rx_feed(rx, rx->replay[rx->replay_pos++], hal_counter_read());
+            proto_event ev = proto_rx_feed(rx, rx->replay[rx->replay_pos++]);
             if (ev != PROTO_EV_NONE) return ev;
             continue;
         }
@@ -167,9 +178,8 @@ proto_event proto_rx_poll(proto_rx *rx) {
             rx->in_pos = 0;
             if (rx->in_len == 0) return check_timeout(rx);
         }
-        uint64_t now = hal_counter_read();
         while (rx->in_pos < rx->in_len) {
-            proto_event ev = proto_rx_feed(rx, rx->inbuf[rx->in_pos++], now);
+            proto_event ev = proto_rx_feed(rx, rx->inbuf[rx->in_pos++]);
             if (ev != PROTO_EV_NONE) return ev;
             if (rx->replay_pos < rx->replay_len) break;
         }

@@ -19,6 +19,11 @@
 #define PROTO_MAX_PAYLOAD 4096u
 #define PROTO_WINDOW 8u
 #define PROTO_FRAME_TIMEOUT_MS 500u
+#ifdef PROTO_IDLE_POLLS_OVERRIDE
+#define PROTO_IDLE_POLLS PROTO_IDLE_POLLS_OVERRIDE
+#else
+#define PROTO_IDLE_POLLS 256u
+#endif
 #define PROTO_OP_ERROR 0xFFu
 #define PROTO_ERR_MSG_MAX 200u
 
@@ -50,7 +55,9 @@ typedef struct {
     uint32_t have;            /* bytes of the current part received */
     uint32_t crc;             /* running CRC over version..payload */
     uint8_t crc_bytes[4];
-    uint64_t last_byte_tick;  /* for the inter-byte timeout */
+    uint64_t last_byte_tick;  /* board time of the last check that saw activity */
+    uint32_t idle_polls;      /* empty UART polls since the last counter read */
+    int activity;             /* a byte arrived since the last counter read */
     uint64_t timeout_ticks;
     /* bytes to re-scan after a rejected header (resync from SOF+1) */
     uint8_t replay[PROTO_HEADER];
@@ -73,8 +80,8 @@ uint32_t proto_crc32_update(uint32_t crc, const uint8_t *p, size_t n);
 uint32_t proto_crc32(const uint8_t *p, size_t n);
 
 void proto_rx_init(proto_rx *rx, uint64_t timeout_ticks);
-/* Feed one byte at board time `now`; returns an event. */
-proto_event proto_rx_feed(proto_rx *rx, uint8_t byte, uint64_t now);
+/* Feed one byte; returns an event. */
+proto_event proto_rx_feed(proto_rx *rx, uint8_t byte);
 /* Poll the UART (and the replay buffer) until an event or nothing is left to
  * read; also reports the inter-byte timeout. Never blocks. */
 proto_event proto_rx_poll(proto_rx *rx);

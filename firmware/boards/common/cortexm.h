@@ -29,7 +29,7 @@
 static inline void nvic_enable(unsigned irq) { NVIC_ISER(irq / 32u) = 1u << (irq % 32u); }
 static inline void cpu_irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
 static inline void cpu_irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }
-static inline void system_reset(void) {
+__attribute__((noreturn)) static inline void system_reset(void) {
     __asm volatile("dsb" ::: "memory");
     SCB_AIRCR = (0x5FAu << 16) | (1u << 2); /* VECTKEY | SYSRESETREQ */
     for (;;) {
@@ -39,7 +39,7 @@ static inline void system_reset(void) {
 /* Provided by common/startup.c and the linker script. */
 extern uint32_t __stack_bottom, __stack_top;
 
-/* Shared helpers (common/*.c). */
+/* Shared helpers (common/ sources). */
 void hn_stack_paint(void);
 uint32_t hn_calib_loop_ticks(void);
 void hn_semihost_exit(int code) __attribute__((noreturn));
