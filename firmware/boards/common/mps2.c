@@ -22,6 +22,9 @@ static uint32_t calib_ticks;
 void hal_board_init(void) {
     UART_BAUDDIV = 16u; /* QEMU ignores the rate but needs a valid divider (>= 16) */
     UART_CTRL = 3u;     /* TX enable | RX enable */
+    /* QEMU 7.2 re-arms its socket watch only when DATA is read; a read right
+     * after enabling RX avoids a lost-wakeup race (see hilnas.board.qemu). */
+    (void)UART_DATA;
     hn_systick_start();
     calib_ticks = hn_calib_loop_ticks();
 }

@@ -2,6 +2,7 @@
 # clock, memory sizes, model slot) come from device_profiles/<board>.yaml.
 set(HN_BOARD_SOURCES
     ${HN_BOARDS_DIR}/common/startup.c
+    ${HN_BOARDS_DIR}/common/no_malloc.c
     ${HN_BOARDS_DIR}/common/calib.c
     ${HN_BOARDS_DIR}/common/semihost.c
     ${HN_BOARDS_DIR}/common/counter_systick.c

@@ -2,6 +2,7 @@
 # interrupt-fed UART ring. Compile-tested in CI; facts from device_profiles/nrf52840-dk.yaml.
 set(HN_BOARD_SOURCES
     ${HN_BOARDS_DIR}/common/startup.c
+    ${HN_BOARDS_DIR}/common/no_malloc.c
     ${HN_BOARDS_DIR}/common/calib.c
     ${HN_BOARDS_DIR}/common/counter_dwt.c
     ${HN_BOARDS_DIR}/common/real_board.c
