@@ -272,6 +272,107 @@ def test_strided_slice(case: int) -> None:
     assert_all_bit_exact(model, int8_inputs([shape], seed=case, n=1))
 
 
+# ------------------------------------------------ seeded random configurations
+
+RANDOM_CASES = 3  # per op; fixed so that CI time and failures are reproducible
+
+
+def random_range(rng: np.random.Generator, positive: bool = False) -> Range:
+    """Calibration range spanning 1e-2..1e2 in magnitude, often asymmetric."""
+    hi = float(10 ** rng.uniform(-2, 2))
+    lo = hi * float(rng.uniform(0.001, 0.1)) if positive else -float(10 ** rng.uniform(-2, 2))
+    return lo, hi
+
+
+def broadcast_partner(rng: np.random.Generator, shape: tuple) -> tuple:
+    """A shape that broadcasts against ``shape``: some dims 1, leading dims dropped."""
+    dims = [1 if rng.random() < 0.4 else d for d in shape]
+    return tuple(dims[int(rng.integers(0, len(dims))):]) or (1,)
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_softmax(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    shape = (*random_shape(rng, int(rng.integers(0, 3)), 1, 5), int(rng.integers(1, 40)))
+    beta = float(rng.uniform(0.25, 3.0))
+    model = single_op(lambda x: tf.nn.softmax(x), [shape], [random_range(rng)], "SOFTMAX", seed)
+
+    def set_beta(_m: schema.ModelT, op: schema.OperatorT) -> None:
+        op.builtinOptions.beta = beta
+
+    assert_all_bit_exact(patch_op(model, "SOFTMAX", set_beta), int8_inputs([shape], seed))
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_squared_difference(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    s1 = random_shape(rng, int(rng.integers(1, 5)), 1, 6)
+    s2 = broadcast_partner(rng, s1)
+    if rng.random() < 0.5:
+        s1, s2 = s2, s1
+    model = single_op(lambda a, b: tf.math.squared_difference(a, b), [s1, s2],
+                      [random_range(rng), random_range(rng)], "SQUARED_DIFFERENCE", seed)
+    assert_all_bit_exact(model, int8_inputs([s1, s2], seed))
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_mean(seed: int) -> None:
+    rng = np.random.default_rng(300 + seed)
+    rank = int(rng.integers(2, 5))
+    shape = random_shape(rng, rank, 1, 9)
+    n_axes = int(rng.integers(1, 3))
+    axes = [int(a) - (rank if rng.random() < 0.3 else 0)
+            for a in rng.choice(rank, n_axes, replace=False)]
+    keep = bool(rng.random() < 0.5)
+    model = single_op(lambda x: tf.reduce_mean(x, axis=axes, keepdims=keep), [shape],
+                      [random_range(rng)], "MEAN", seed)
+    assert_all_bit_exact(model, int8_inputs([shape], seed))
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_batch_matmul(seed: int) -> None:
+    rng = np.random.default_rng(400 + seed)
+    batch = random_shape(rng, int(rng.integers(1, 3)), 1, 3)
+    rows, depth, cols = (int(v) for v in rng.integers(1, 13, 3))
+    adj_x, adj_y = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+    sa = (*batch, *((depth, rows) if adj_x else (rows, depth)))
+    sb = (*broadcast_partner(rng, batch), *((cols, depth) if adj_y else (depth, cols)))
+    model = single_op(lambda a, b: tf.linalg.matmul(a, b, adjoint_a=adj_x, adjoint_b=adj_y),
+                      [sa, sb], [random_range(rng), random_range(rng)], "BATCH_MATMUL", seed)
+    assert_all_bit_exact(model, int8_inputs([sa, sb], seed))
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_transpose(seed: int) -> None:
+    rng = np.random.default_rng(500 + seed)
+    rank = int(rng.integers(2, 6))
+    shape = random_shape(rng, rank, 2, 5)
+    perm = [int(p) for p in rng.permutation(rank)]
+    model = single_op(lambda x: tf.transpose(x, perm) * 1.0, [shape], [random_range(rng)],
+                      "TRANSPOSE", seed)
+    assert_all_bit_exact(model, int8_inputs([shape], seed, n=1))
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_strided_slice(seed: int) -> None:
+    rng = np.random.default_rng(600 + seed)
+    rank = int(rng.integers(1, 5))
+    shape = random_shape(rng, rank, 2, 8)
+    begin, end, strides = [], [], []
+    for d in shape:
+        stride = int(rng.choice([-2, -1, 1, 2, 3]))
+        b, e = sorted(int(v) for v in rng.integers(0, d + 1, 2))
+        b, e = (b, max(e, b + 1)) if stride > 0 else (min(e, d - 1), b - 1)
+        begin.append(b - d if rng.random() < 0.3 else b)  # some negative indices
+        end.append(e)
+        strides.append(stride)
+    begin_mask, end_mask = int(rng.integers(0, 1 << rank)), int(rng.integers(0, 1 << rank))
+    model = single_op(lambda x: tf.strided_slice(x, begin, end, strides, begin_mask=begin_mask,
+                                                 end_mask=end_mask) * 1.0,
+                      [shape], [random_range(rng)], "STRIDED_SLICE", seed)
+    assert_all_bit_exact(model, int8_inputs([shape], seed, n=1))
+
+
 # ------------------------------------------------- unsupported options rejected
 
 
