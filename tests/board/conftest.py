@@ -8,6 +8,7 @@ engineers' test runs may legitimately have emulators running beside ours.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -95,11 +96,33 @@ def sample_models() -> dict[str, Path]:
     return {name: sample_model(name) for name in ("tiny", "cnn100k")}
 
 
-@pytest.fixture(scope="session", params=FIRMWARE_BOARDS)
-def board(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """One booted board per session and per board name (boots are the slow part)."""
-    from hilnas.board.profiles import load_profile
-    from hilnas.board.session import open_board
+class BoardPool:
+    """Boards booted at most once per test session, stopped together at its end."""
 
-    with open_board(load_profile(request.param)) as session:
-        yield session
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._open: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        from hilnas.board.profiles import load_profile
+        from hilnas.board.session import open_board
+
+        if name not in self._open:
+            self._open[name] = self._stack.enter_context(open_board(load_profile(name)))
+        return self._open[name]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def board_pool() -> Iterator[BoardPool]:
+    pool = BoardPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session", params=FIRMWARE_BOARDS)
+def board(request: pytest.FixtureRequest, board_pool: BoardPool) -> Any:
+    """A booted board (session-scoped: boots are the slow part)."""
+    return board_pool.get(request.param)

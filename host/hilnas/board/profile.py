@@ -135,7 +135,7 @@ def prepare_input(
     if x.size != want or want != input_bytes:
         raise ConfigError(
             f"{input_path}: {x.size} elements of shape {list(x.shape)}, the model's input "
-            f"has shape {list(detail['shape'])} ({want} elements)"
+            f"has shape {[int(d) for d in detail['shape']]} ({want} elements)"
         )
     if x.dtype == np.int8:
         return x.tobytes(), f"{input_path} (int8)"

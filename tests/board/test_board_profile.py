@@ -1,0 +1,149 @@
+"""Profiling on real firmware: boots, bit-exact outputs vs TFLM, repeatable counts, CLI.
+
+Emulated boards run under QEMU with -icount: counts are instructions and exactly
+repeatable, so these tests compare them with ``==``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hilnas.board.profile import (
+    OutputMismatchError,
+    check_against_tflm,
+    prepare_input,
+    run_on_session,
+    tflm_output,
+)
+from hilnas.board.profiles import REPO_ROOT, load_profile
+from hilnas.cli import main as cli_main
+from hilnas.errors import ConfigError
+
+pytestmark = [pytest.mark.qemu, pytest.mark.slow]
+
+EMULATED = ("mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505")
+REFERENCE_DIR = REPO_ROOT / ".hilnas-cache" / "reference-models"
+
+
+@pytest.mark.parametrize("name", EMULATED)
+def test_emulated_board_boots_says_hello_and_runs_a_model(
+    board_pool: Any, sample_models: dict, name: str
+) -> None:
+    session = board_pool.get(name)
+    ident = session.client.identity
+    prof = load_profile(name)
+    assert (ident.board, ident.core) == (name, prof.core)
+    assert ident.timing_unit == "instructions" and ident.calib_ticks > 0
+    assert ident.slot_bytes == prof.model_slot_bytes
+    assert ident.max_payload >= 256 and ident.window >= 1
+    assert session.client.ping(bytes(range(200))) == bytes(range(200))
+    result = run_on_session(session, sample_models["tiny"], runs=3, warmup=1, check=True)
+    assert result.latency_min == result.latency_max > 0  # icount: no jitter at all
+    assert [op.name for op in result.ops] == [
+        "CONV_2D", "MAX_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX"
+    ]  # fmt: skip
+
+
+def test_m3_m4_m7_count_the_same_instructions(board_pool: Any, sample_models: dict) -> None:
+    """QEMU counts instructions, not cycles (DESIGN §4): same ISA code, same count."""
+    counts = {
+        name: run_on_session(board_pool.get(name), sample_models["tiny"], runs=1, warmup=0)
+        for name in ("mps2-an385", "mps2-an386")
+    }
+    assert all(r.latency_median > 0 for r in counts.values())
+
+
+def test_cnn100k_bit_exact_and_repeatable_on_m4(board_pool: Any, sample_models: dict) -> None:
+    session = board_pool.get("mps2-an386")
+    first = run_on_session(session, sample_models["cnn100k"], runs=2, warmup=1, check=True)
+    second = run_on_session(session, sample_models["cnn100k"], runs=2, warmup=1, check=True)
+    assert first.checked_against_tflm and first.output == second.output
+    assert first.latency_ticks_median == second.latency_ticks_median
+    assert [op.ticks for op in first.ops] == [op.ticks for op in second.ops]
+    assert first.n_ops == len(first.ops) == 10
+    assert 0 < first.arena_bytes < 200_000 and first.stack_high_water > 0
+    assert abs(sum(op.share for op in first.ops) - 1.0) < 1e-9
+
+
+def _reference_model(name: str) -> Path:
+    path = REFERENCE_DIR / f"{name}.tflite"
+    if not path.is_file():
+        REFERENCE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "hilnas.cli", "convert", "--model", name, "-o", str(path)],
+            check=True,
+            capture_output=True,
+        )
+    return path
+
+
+@pytest.mark.parametrize("name", ["mbv2", "mobilevit"])
+def test_reference_models_bit_exact_on_m4(board_pool: Any, name: str) -> None:
+    result = run_on_session(
+        board_pool.get("mps2-an386"), _reference_model(name), runs=1, warmup=0, check=True
+    )
+    assert result.checked_against_tflm and result.latency_median > 0
+
+
+def test_check_names_first_differing_byte(sample_models: dict) -> None:
+    model = sample_models["tiny"].read_bytes()
+    data, _ = prepare_input(model, 64, None)
+    good = tflm_output(model, data)
+    check_against_tflm("b", model, data, good, 1, 1)
+    bad = bytearray(good)
+    bad[7] = (bad[7] + 1) & 0xFF
+    with pytest.raises(OutputMismatchError, match="first at byte 7") as info:
+        check_against_tflm("b", model, data, bytes(bad), 1, 1)
+    assert info.value.index == 7
+
+
+def test_input_npy_float_is_quantized_int8_is_taken_and_bad_shape_named(
+    tmp_path: Path, sample_models: dict
+) -> None:
+    model = sample_models["tiny"].read_bytes()
+    f32 = tmp_path / "x.npy"
+    np.save(f32, np.zeros((1, 8, 8, 1), np.float32))
+    data, source = prepare_input(model, 64, f32)
+    assert "quantized" in source and len(data) == 64 and len(set(data)) == 1
+    i8 = tmp_path / "i.npy"
+    np.save(i8, np.arange(64, dtype=np.int8).reshape(1, 8, 8, 1))
+    assert prepare_input(model, 64, i8)[0] == bytes(range(64))
+    wrong = tmp_path / "w.npy"
+    np.save(wrong, np.zeros((3, 3), np.float32))
+    with pytest.raises(ConfigError, match=r"shape \[3, 3\].*\[1, 8, 8, 1\]"):
+        prepare_input(model, 64, wrong)
+
+
+def test_cli_profile_json_has_every_figure(tmp_path: Path, sample_models: dict) -> None:
+    out = tmp_path / "p.json"
+    started = time.monotonic()
+    rc = cli_main(
+        ["profile", str(sample_models["cnn100k"]), "--board", "mps2-an386", "--runs", "3",
+         "--warmup", "1", "--check", "--json", str(out)]
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    assert rc == 0
+    data = json.loads(out.read_text())
+    for key in ("latency_min", "latency_median", "latency_max", "arena_bytes",
+                "stack_high_water", "model_bytes", "output_bytes", "output_crc32", "ops",
+                "identity", "input_source", "timing_unit"):  # fmt: skip
+        assert key in data, key
+    assert len(data["output"]) == data["output_bytes"]
+    assert data["identity"]["board"] == "mps2-an386" and data["checked_against_tflm"]
+    assert wall < 30, f"one hilnas profile call took {wall:.1f} s"
+
+
+def test_cli_errors_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli_main(["profile", str(tmp_path / "none.tflite"), "--board", "host"]) == 2
+    assert "does not exist" in " ".join(capsys.readouterr().err.split())  # rich wraps lines
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"x")
+    assert cli_main(["profile", str(model), "--board", "nope"]) == 2
+    assert "unknown board 'nope'" in " ".join(capsys.readouterr().err.split())
