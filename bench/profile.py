@@ -1,0 +1,157 @@
+"""Board bench: UART streaming rates, instructions per inference on M4, one CLI call's wall.
+
+Prints measured figures (nothing is asserted here; tests/board asserts):
+
+1. per emulated board, host->board bytes/s over the serial link
+   * raw: a burst of non-SOF bytes (the firmware's SOF hunt swallows them at the
+     UART's pace) followed by one PING; bytes / time-to-PONG
+   * protocol: MODEL_CHUNK streaming (windowed, acknowledged, CRC'd frames)
+   * overhead = 1 - protocol/raw (target <= 20 %)
+2. instructions per inference (QEMU -icount, exact) of the sample and reference
+   models on mps2-an386 (Cortex-M4), bit-exact vs TFLM
+3. wall time of one ``hilnas profile`` process on a ~100 KB model on mps2-an386,
+   board boot included (target <= 10 s)
+
+Usage: .venv/bin/python bench/profile.py [--bytes N] [--boards a,b] [--json out.json]
+The machine is shared: wall-clock figures are noisy, instruction counts are exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hilnas.board import protocol as P
+from hilnas.board.profile import run_on_session
+from hilnas.board.profiles import REPO_ROOT, load_profile
+from hilnas.board.sample_models import sample_model
+from hilnas.board.session import BoardSession, open_board
+from rich.console import Console
+from rich.table import Table
+
+EMULATED = ("mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505")
+REFERENCE_DIR = REPO_ROOT / ".hilnas-cache" / "reference-models"
+
+
+def raw_rate(session: BoardSession, n_bytes: int) -> float:
+    """Bytes/s the board swallows when they carry no framing at all."""
+    client = session.client
+    filler = bytes(n_bytes)  # 0x00 never starts a SOF
+    t0 = time.perf_counter()
+    client.transport.write(filler)
+    client.receive(client.send(P.Op.PING, b"."), P.Op.PING, timeout=600)
+    return n_bytes / (time.perf_counter() - t0)
+
+
+def protocol_rate(session: BoardSession, n_bytes: int) -> float:
+    """Payload bytes/s of MODEL_CHUNK streaming, acknowledgements included."""
+    client = session.client
+    blob = os.urandom(n_bytes)
+    client.request(P.Op.MODEL_BEGIN, P.pack_model_begin(len(blob), P.crc32(blob)))
+    t0 = time.perf_counter()
+    client.stream_chunks(P.Op.MODEL_CHUNK, blob)
+    return n_bytes / (time.perf_counter() - t0)
+
+
+def bench_streaming(boards: list[str], n_bytes: int) -> list[dict]:
+    rows = []
+    for name in boards:
+        with open_board(load_profile(name)) as session:
+            raw = raw_rate(session, n_bytes)
+            proto = protocol_rate(session, n_bytes)
+            # Second pass in the other order: rates drift with host load.
+            raw = max(raw, raw_rate(session, n_bytes))
+            proto = max(proto, protocol_rate(session, n_bytes))
+        rows.append(
+            {"board": name, "raw_Bps": raw, "protocol_Bps": proto, "overhead": 1 - proto / raw}
+        )
+    return rows
+
+
+def reference_models() -> dict[str, Path]:
+    models = {name: sample_model(name) for name in ("tiny", "cnn100k")}
+    for name in ("mbv2", "mobilevit"):
+        path = REFERENCE_DIR / f"{name}.tflite"
+        if not path.is_file():
+            REFERENCE_DIR.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "hilnas.cli", "convert", "--model", name, "-o", str(path)]
+            subprocess.run(cmd, check=False, capture_output=True)
+        if path.is_file():
+            models[name] = path
+    return models
+
+
+def bench_instructions(models: dict[str, Path]) -> list[dict]:
+    rows = []
+    with open_board(load_profile("mps2-an386")) as session:
+        for name, path in models.items():
+            r = run_on_session(session, path, runs=2, warmup=1, check=True)
+            top = max(r.ops, key=lambda op: op.value)
+            rows.append(
+                {"model": name, "bytes": r.model_bytes, "instructions": r.latency_median,
+                 "arena": r.arena_bytes, "ops": r.n_ops, "top_op": top.name,
+                 "top_share": sum(o.share for o in r.ops if o.name == top.name)}
+            )  # fmt: skip
+    return rows
+
+
+def bench_cli_wall(model: Path) -> float:
+    cmd = [str(Path(sys.executable).with_name("hilnas")), "profile", str(model), "--board",
+           "mps2-an386", "--runs", "3", "--warmup", "1"]  # fmt: skip
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bytes", type=int, default=32 * 1024, help="bytes per rate measurement")
+    ap.add_argument("--boards", default=",".join(EMULATED))
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    console = Console()
+    from hilnas.board.build import build_firmware
+
+    for name in args.boards.split(","):  # build first so no build time leaks into figures
+        build_firmware(load_profile(name))
+
+    stream = bench_streaming(args.boards.split(","), args.bytes)
+    t = Table(title=f"host->board streaming, {args.bytes} bytes per figure (best of 2)")
+    for col in ("board", "raw B/s", "protocol B/s", "overhead (target <= 20%)"):
+        t.add_column(col, justify="right")
+    for r in stream:
+        t.add_row(r["board"], f"{r['raw_Bps']:,.0f}", f"{r['protocol_Bps']:,.0f}",
+                  f"{r['overhead']:.1%}")  # fmt: skip
+    console.print(t)
+
+    models = reference_models()
+    instr = bench_instructions(models)
+    t = Table(title="instructions per inference on mps2-an386 (Cortex-M4, QEMU -icount, exact)")
+    for col in ("model", "bytes", "instructions", "arena", "ops", "top op (share)"):
+        t.add_column(col, justify="right")
+    for r in instr:
+        t.add_row(r["model"], f"{r['bytes']:,}", f"{r['instructions']:,.0f}", f"{r['arena']:,}",
+                  str(r["ops"]), f"{r['top_op']} ({r['top_share']:.0%})")  # fmt: skip
+    console.print(t)
+
+    model = models["cnn100k"]
+    walls = [bench_cli_wall(model) for _ in range(3)]
+    console.print(
+        f"one `hilnas profile` call, {model.name} ({model.stat().st_size:,} bytes) on mps2-an386, "
+        f"boot included: {min(walls):.2f} s best / {sorted(walls)[1]:.2f} s median of 3 "
+        "(target <= 10 s; shared 2-core machine, noisy)"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"streaming": stream, "instructions": instr, "cli_wall_s": walls}, indent=1
+        ))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
