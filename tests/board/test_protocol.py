@@ -125,17 +125,36 @@ def test_op_records_decode_and_reject_ragged() -> None:
         P.unpack_op_records(payload[:-1])
 
 
-@pytest.mark.skipif(not GOLDEN.exists(), reason="golden frames not committed by firmware yet")
-def test_golden_frames_byte_for_byte() -> None:
-    cases = json.loads(GOLDEN.read_text())
-    entries = cases["frames"] if isinstance(cases, dict) else cases
-    assert entries
-    for case in entries:
-        raw = bytes.fromhex(case["hex"])
-        frame = P.encode_frame(case["opcode"], case["seq"], bytes.fromhex(case["payload"]))
-        assert frame == raw, case.get("name")
-        (decoded,) = P.FrameDecoder(65535).feed(raw)
-        assert decoded.opcode == case["opcode"] and decoded.seq == case["seq"]
+def _golden_cases() -> list[dict]:
+    return json.loads(GOLDEN.read_text())["cases"]
+
+
+def test_golden_file_is_present_and_covers_errors() -> None:
+    names = {c["name"] for c in _golden_cases()}
+    assert {"ping", "bad_crc_then_ping", "oversized_then_ping", "model_too_big"} <= names
+
+
+@pytest.mark.parametrize("case", _golden_cases(), ids=lambda c: c["name"])
+def test_golden_replies_byte_for_byte(case: dict) -> None:
+    """Our encoder makes exactly the firmware's reply bytes; our decoder reads them back."""
+    for reply in case["replies"]:
+        payload = bytes.fromhex(reply["payload_hex"])
+        frame = P.encode_frame(reply["opcode"], reply["seq"], payload)
+        assert frame.hex() == reply["frame_hex"]
+        if reply["opcode"] == P.Op.ERROR:
+            assert P.ErrorReply.decode(payload).encode() == payload
+    decoded = P.FrameDecoder(65535).feed(bytes.fromhex(case["reply_hex"]))
+    assert [(f.opcode, f.seq, f.payload.hex()) for f in decoded] == [
+        (r["opcode"], r["seq"], r["payload_hex"]) for r in case["replies"]
+    ]
+
+
+@pytest.mark.parametrize("case", _golden_cases(), ids=lambda c: c["name"])
+def test_golden_requests_decode_like_the_firmware_sees_them(case: dict) -> None:
+    """Every well-formed request frame re-encodes to the same bytes (no hidden fields)."""
+    raw = bytes.fromhex(case["request_hex"])
+    for frame in P.FrameDecoder(65535).feed(raw):
+        assert P.encode_frame(frame.opcode, frame.seq, frame.payload, frame.version) in raw
 
 
 # --- client framing over loop:// -------------------------------------------------------
