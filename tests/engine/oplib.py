@@ -39,26 +39,36 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _ARENA_RE = re.compile(rb"Arena allocation total (\d+) bytes")
 
 
-def convert(fn: Callable, input_shapes: Sequence[Sequence[int]], calib_range: float = 1.0,
-            seed: int = 0, n_calib: int = 16, per_channel: bool = True) -> bytes:
-    """Trace ``fn`` over float32 inputs and return a full-int8 .tflite."""
+def convert(fn: Callable, input_shapes: Sequence[Sequence[int]],
+            calib_range: float | Sequence[float] = 1.0, seed: int = 0, n_calib: int = 16,
+            per_channel: bool = True, float_io: bool = False) -> bytes:
+    """Trace ``fn`` over float32 inputs and return a full-int8 .tflite.
+
+    ``calib_range`` may be one value or one per input (gives the inputs
+    different scales); ``float_io=True`` keeps float32 model inputs/outputs,
+    so the converter adds QUANTIZE/DEQUANTIZE ops.
+    """
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")
     specs = [tf.TensorSpec(list(s), tf.float32) for s in input_shapes]
     concrete = tf.function(fn, input_signature=specs).get_concrete_function()
     rng = np.random.default_rng(seed)
+    ranges = (list(calib_range) if isinstance(calib_range, Sequence)
+              else [calib_range] * len(input_shapes))
 
     def representative():
         for _ in range(n_calib):
-            yield [rng.uniform(-calib_range, calib_range, s).astype(np.float32)
-                   for s in input_shapes]
+            yield [rng.uniform(-r, r, s).astype(np.float32)
+                   for r, s in zip(ranges, input_shapes, strict=True)]
 
     conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    if not float_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
     if not per_channel:
         conv._experimental_disable_per_channel = True
     return bytes(conv.convert())
@@ -72,6 +82,28 @@ def ops_in(model: bytes) -> list[str]:
     m = schema.ModelT.InitFromPackedBuf(model, 0)
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in m.operatorCodes]
     return [names[codes[op.opcodeIndex]] for op in m.subgraphs[0].operators]
+
+
+def set_opcode(model: bytes, op_name: str) -> bytes:
+    """Re-label every operator code as builtin ``op_name`` (options dropped).
+
+    Lets a test build a model the converter will not emit on its own, e.g. an
+    int8->int8 QUANTIZE (requantize) from a RELU model with different scales.
+    """
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    code = getattr(schema.BuiltinOperator, op_name)
+    m = schema.ModelT.InitFromPackedBuf(model, 0)
+    for oc in m.operatorCodes:
+        oc.builtinCode = code
+        oc.deprecatedBuiltinCode = min(code, 127)
+    for op in m.subgraphs[0].operators:
+        op.builtinOptionsType = 0
+        op.builtinOptions = None
+    b = flatbuffers.Builder(len(model) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
 
 
 @contextlib.contextmanager

@@ -12,6 +12,8 @@
 
 #include "hn_engine_internal.h"
 
+extern const hn_op_impl hn_op_RELU;
+extern const hn_op_impl hn_op_RELU6;
 extern const hn_op_impl hn_op_ADD;
 extern const hn_op_impl hn_op_SUB;
 extern const hn_op_impl hn_op_MUL;
@@ -93,6 +95,8 @@ typedef struct {
 } registry_entry;
 
 static const registry_entry REGISTRY[] = {
+    {19, &hn_op_RELU},
+    {21, &hn_op_RELU6},
     {0, &hn_op_ADD},
     {41, &hn_op_SUB},
     {18, &hn_op_MUL},
