@@ -1,0 +1,88 @@
+"""Every board's firmware builds with the real engine, links no heap, and its
+image is laid out where the board boots from.
+
+Builds go to .hilnas-cache/fw-tests/<board> and are incremental on reruns.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import firmware_util as fw
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("arm-none-eabi-gcc") is None or shutil.which("cmake") is None,
+    reason="arm-none-eabi-gcc / cmake not installed",
+)
+
+# (flash origin, RAM origin, RAM length) from each board's linker.ld / DESIGN §4-5
+LAYOUT = {
+    "mps2-an385": (0x00000000, 0x20000000, 4 << 20),
+    "mps2-an386": (0x00000000, 0x20000000, 4 << 20),
+    "mps2-an500": (0x00000000, 0x20000000, 4 << 20),
+    "mps2-an505": (0x10000000, 0x38000000, 4 << 20),
+    "nucleo-l4r5zi": (0x08000000, 0x20000000, 640 << 10),
+    "stm32f746g-disco": (0x08000000, 0x20000000, 320 << 10),
+    "nucleo-h743zi2": (0x08000000, 0x20000000, 128 << 10),
+    "nrf52840-dk": (0x00000000, 0x20000000, 256 << 10),
+}
+
+
+def symbols(elf: Path) -> dict[str, int]:
+    out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms[parts[2]] = int(parts[0], 16)
+    return syms
+
+
+def vector_words(elf: Path) -> tuple[int, int]:
+    """Initial SP and reset vector: the first two words of the image."""
+    raw = subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "-j", ".isr_vector",
+                          str(elf), "/dev/stdout"], capture_output=True, check=True).stdout
+    return int.from_bytes(raw[0:4], "little"), int.from_bytes(raw[4:8], "little")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", fw.EMULATED + fw.REAL)
+def test_cortex_m_board_builds_and_boots_from_its_vector_table(board: str) -> None:
+    elf = fw.build_firmware(board)
+    flash, ram, ram_len = LAYOUT[board]
+    syms = symbols(elf)
+    assert syms["hn_vector_table"] == flash, "vector table must sit at the boot address"
+    sp, reset = vector_words(elf)
+    assert sp == syms["__stack_top"] and ram < sp <= ram + ram_len
+    assert reset & 1 and (reset & ~1) == syms["Reset_Handler"], "reset vector must be Thumb"
+    assert "_sbrk" not in syms and "malloc" not in syms
+    assert "hn_invoke" in syms, "the real engine, not the stub, must be linked"
+
+
+@pytest.mark.slow
+def test_host_board_builds() -> None:
+    exe = fw.build_firmware("host")
+    assert exe.stat().st_mode & 0o111
+
+
+def test_unknown_board_is_rejected_with_the_known_list(tmp_path: Path) -> None:
+    proc = subprocess.run(["cmake", "-S", str(fw.FIRMWARE), "-B", str(tmp_path),
+                           "-DHN_BOARD=nucleo-f999"], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0
+    assert "HN_BOARD='nucleo-f999'" in proc.stderr and "mps2-an386" in proc.stderr
+
+
+def test_cpu_must_match_the_profile(tmp_path: Path) -> None:
+    proc = subprocess.run(["cmake", "-S", str(fw.FIRMWARE), "-B", str(tmp_path),
+                           "-DHN_BOARD=mps2-an386", "-DHN_CPU=cortex-m7",
+                           f"-DCMAKE_TOOLCHAIN_FILE={fw.TOOLCHAIN}"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode != 0
+    assert "core: cortex-m4" in proc.stderr
