@@ -63,7 +63,8 @@ def conv_params(draw, depthwise: bool):
     cin = draw(st.integers(1, 8))
     mult = draw(st.integers(1, 3)) if depthwise else draw(st.integers(1, 8))
     return dict(k=k, kw=draw(st.integers(1, 4)) if not depthwise else k, stride=stride, dil=dil,
-                h=h + 3, w=w + 3, cin=cin, mult=mult, padding=draw(st.sampled_from(("SAME", "VALID"))),
+                h=h + 3, w=w + 3, cin=cin, mult=mult,
+                padding=draw(st.sampled_from(("SAME", "VALID"))),
                 act=draw(st.sampled_from(ACTS)), seed=draw(st.integers(0, 1000)),
                 rng_in=draw(st.floats(0.2, 6.0)))
 

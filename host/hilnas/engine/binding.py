@@ -195,6 +195,18 @@ class Engine:
                                              ctypes.byref(size)))
         ctypes.memmove(ptr.value, arr.ctypes.data, arr.nbytes)
 
+    def poke(self, tensor: int, data: np.ndarray) -> None:
+        """Overwrite a tensor's bytes (fault injection in tests of --check)."""
+        info = self.tensor_info(tensor)
+        arr = np.ascontiguousarray(data, dtype=info.dtype)
+        ptr = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        self._check(self._lib.hn_tensor_data(self._handle, tensor, ctypes.byref(ptr),
+                                             ctypes.byref(size)))
+        if arr.nbytes != size.value or not ptr.value:
+            raise EngineError(7, f"tensor {tensor}: cannot write {arr.nbytes} bytes")
+        ctypes.memmove(ptr.value, arr.ctypes.data, arr.nbytes)
+
     def invoke(self) -> None:
         self._check(self._lib.hn_invoke(self._handle))
 
