@@ -373,6 +373,38 @@ def test_random_strided_slice(seed: int) -> None:
     assert_all_bit_exact(model, int8_inputs([shape], seed, n=1))
 
 
+# ------------------------------------------- the ops chained as models use them
+
+
+def test_layernorm_chain() -> None:
+    """LayerNorm as converters lower it: MEAN, SQUARED_DIFFERENCE, RSQRT (with
+    the core's ADD/SUB/MUL in between), then a TANH/LOGISTIC gate."""
+    def layernorm_gate(x: tf.Tensor) -> tf.Tensor:
+        mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+        var = tf.reduce_mean(tf.math.squared_difference(x, mean), axis=-1, keepdims=True)
+        y = (x - mean) * tf.math.rsqrt(var + 1e-5)
+        return tf.tanh(y) * tf.sigmoid(y)
+
+    shape = (1, 49, 24)
+    model = convert(layernorm_gate, [shape], [(-3, 5)])
+    assert {"MEAN", "SQUARED_DIFFERENCE", "RSQRT", "TANH", "LOGISTIC"} <= set(ops_in(model))
+    assert_all_bit_exact(model, int8_inputs([shape], seed=7))
+
+
+def test_attention_chain() -> None:
+    """Single-head attention core: q k^T (BATCH_MATMUL, adj_y), SOFTMAX,
+    attention x v (BATCH_MATMUL), TRANSPOSE of heads, HARD_SWISH."""
+    def attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) -> tf.Tensor:
+        att = tf.nn.softmax(tf.linalg.matmul(q, k, adjoint_b=True) * 0.25)
+        out = tf.transpose(tf.linalg.matmul(att, v), (0, 2, 1, 3))
+        return out * tf.nn.relu6(out + 3.0) * (1.0 / 6.0)
+
+    shapes = [(1, 2, 36, 16)] * 3
+    model = convert(attention, shapes, [(-2, 2), (-3, 1), (-1, 1)])
+    assert {"BATCH_MATMUL", "SOFTMAX", "TRANSPOSE", "HARD_SWISH"} <= set(ops_in(model))
+    assert_all_bit_exact(model, int8_inputs(shapes, seed=8))
+
+
 # ------------------------------------------------- unsupported options rejected
 
 

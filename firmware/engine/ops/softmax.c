@@ -40,7 +40,7 @@ static hn_status check_tensors(hn_op_ctx *ctx, const hn_tensor *in, const hn_ten
                            "int8 output must have scale 1/256 and zero point -128 "
                            "(got %g, %ld)", (double)out->scale, (long)out->zero_point);
     }
-    if (in->ndim < 1 || hn_num_elements(in) != hn_num_elements(out) ||
+    if (in->ndim < 1 || out->ndim < 1 || hn_num_elements(in) != hn_num_elements(out) ||
         out->dims[out->ndim - 1] != in->dims[in->ndim - 1]) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
                            "output shape does not match the input shape");
