@@ -380,6 +380,7 @@ static uint32_t output_crc(void) {
 
 static uint16_t invoke_timed(uint64_t *ticks) {
     stage_inputs();
+    hal_counter_align();
     uint64_t t0 = hal_counter_read();
     hn_status hs = hn_invoke(st.engine);
     uint64_t t1 = hal_counter_read();

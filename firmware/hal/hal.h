@@ -41,6 +41,11 @@ uint64_t hal_counter_read(void);
 uint32_t hal_counter_hz(void);
 /* Low 32 bits of hal_counter_read(), the engine's per-op counter. */
 uint32_t hal_counter_read32(void);
+/* Called right before each timed region: where the counter ticks more
+ * coarsely than the code runs (SysTick under QEMU -icount: 1 tick = 40
+ * instructions), restart its tick grid here so that identical code always
+ * measures identical ticks. No-op elsewhere. Keeps hal_counter_read monotonic. */
+void hal_counter_align(void);
 
 /* Core clock the firmware actually configured (not the datasheet maximum). */
 uint32_t hal_cpu_hz(void);

@@ -227,6 +227,130 @@ def write_golden(path: Path = GOLDEN) -> None:
     os.replace(tmp, path)
 
 
+class Link:
+    """Request/reply over any object with write(bytes) and read_some(timeout)
+    (hilnas.board.transport.Transport): pipelined writes, replies in order."""
+
+    def __init__(self, transport: object, timeout: float = 30.0) -> None:
+        self.t = transport
+        self.timeout = timeout
+        self.reader = FrameReader()
+        self.pending: list[Frame] = []
+
+    def send(self, data: bytes) -> None:
+        self.t.write(data)  # type: ignore[attr-defined]
+
+    def replies(self, n: int, timeout: float | None = None) -> list[Frame]:
+        import time
+
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while len(self.pending) < n:
+            left = deadline - time.monotonic()
+            assert left > 0, f"board answered {len(self.pending)} of {n} frames in time"
+            chunk = self.t.read_some(min(left, 1.0))  # type: ignore[attr-defined]
+            self.pending += self.reader.feed(chunk)
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+    def call(self, opcode: int, seq: int, payload: bytes = b"") -> Frame:
+        self.send(frame(opcode, seq, payload))
+        reply = self.replies(1)[0]
+        assert reply.seq == seq, f"reply seq {reply.seq} for request {seq}"
+        return reply
+
+    def ok(self, opcode: int, seq: int, payload: bytes = b"") -> bytes:
+        reply = self.call(opcode, seq, payload)
+        assert reply.opcode == opcode | 0x80, f"error {reply.status:#x}: {reply.message}"
+        return reply.payload
+
+    def upload(self, model: bytes, window: int = 8) -> bytes:
+        """Stream a model with ``window`` chunks in flight; returns MODEL_END's payload."""
+        frames = upload_frames(model)
+        self.ok(MODEL_BEGIN, 99, frames[0][8:-4])
+        chunks, sent = frames[1:-1], 0
+        for done in range(len(chunks)):
+            while sent < len(chunks) and sent - done < window:
+                self.send(chunks[sent])
+                sent += 1
+            reply = self.replies(1)[0]
+            assert reply.opcode == MODEL_CHUNK | 0x80, f"chunk error: {reply.message}"
+        return self.ok(MODEL_END, 98)
+
+    def set_input(self, data: bytes) -> None:
+        for off in range(0, len(data), MAX_PAYLOAD - 4):
+            self.ok(INPUT_CHUNK, 97, struct.pack("<I", off) + data[off : off + MAX_PAYLOAD - 4])
+
+    def read_output(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            take = min(MAX_PAYLOAD, n - len(out))
+            out += self.ok(READ_OUTPUT, 96, struct.pack("<IH", len(out), take))
+        return out
+
+    def read_ops(self) -> list[tuple[int, int]]:
+        ops: list[tuple[int, int]] = []
+        while True:
+            p = self.ok(READ_OPS, 95, struct.pack("<HH", len(ops), 0xFFFF))
+            total, _first, n = struct.unpack_from("<HHH", p)
+            ops += [struct.unpack_from("<HI", p, 6 + 6 * i) for i in range(n)]
+            if len(ops) >= total:
+                return ops
+
+
+@dataclass
+class Hello:
+    timing_kind: int
+    max_payload: int
+    window: int
+    max_runs: int
+    cpu_hz: int
+    counter_hz: int
+    sram: int
+    flash: int
+    slot: int
+    arena: int
+    stack: int
+    builtin: int
+    calib_ticks: int
+    board: str
+    core: str
+    version: str
+    git: str
+    flags: str
+    unit: str
+
+
+def decode_hello(p: bytes) -> Hello:
+    assert p[0] == 1
+    nums = struct.unpack_from("<BHHHIIIIIIIII", p, 1)
+    strings, pos = [], 44
+    for _ in range(6):
+        n = p[pos]
+        strings.append(p[pos + 1 : pos + 1 + n].decode())
+        pos += 1 + n
+    return Hello(*nums, *strings)
+
+
+@dataclass
+class RunResult:
+    runs: int
+    warmup: int
+    lat_min: int
+    lat_median: int
+    lat_max: int
+    arena: int
+    stack: int
+    model_bytes: int
+    output_bytes: int
+    output_crc: int
+    n_ops: int
+
+
+def decode_run(p: bytes) -> RunResult:
+    assert len(p) == 52, len(p)
+    return RunResult(*struct.unpack_from("<HHQQQIIIIIH", p))
+
+
 def build_firmware(board: str, stub_engine: bool = False, builtin_model: Path | None = None,
                    tag: str = "") -> Path:
     """Configure (once) and build board ``board``; returns the image path.

@@ -120,6 +120,7 @@ uint64_t hal_counter_read(void) {
 }
 
 uint32_t hal_counter_read32(void) { return (uint32_t)hal_counter_read(); }
+void hal_counter_align(void) {}
 uint32_t hal_counter_hz(void) { return 1000000000u; }
 uint32_t hal_cpu_hz(void) { return (uint32_t)HN_CLOCK_HZ; }
 int hal_timing_kind(void) { return HAL_TIMING_NS; }
