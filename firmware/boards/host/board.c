@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,4 +130,17 @@ uint32_t hal_calib_ticks(void) { return 0; }
 uint32_t hal_stack_bytes(void) { return 0; }
 uint32_t hal_stack_high_water(void) { return 0; }
 
-void hal_shutdown(int code) { exit(code); }
+/* Closing a pty master discards what the host has not read yet, so wait
+ * (up to 2 s) until the SHUTDOWN reply has left the slave's input queue. */
+void hal_shutdown(int code) {
+    /* The kernel moves master->slave bytes asynchronously: a queue that
+     * reads empty must stay empty for 50 ms before we trust it. */
+    for (int i = 0, quiet = 0; pty_slave_fd >= 0 && i < 2000 && quiet < 50; i++) {
+        int pending = 0;
+        if (ioctl(pty_slave_fd, FIONREAD, &pending) != 0) break;
+        quiet = pending ? 0 : quiet + 1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    exit(code);
+}
