@@ -117,6 +117,19 @@ def test_softmax(case: int) -> None:
     assert_all_bit_exact(model, [*sets, [one_hot]])
 
 
+SOFTMAX_TABLE_BYTES = 1024  # exp table in scratch for tensors of >= 1024 elements
+
+
+@pytest.mark.parametrize(("shape", "rng_"), [((6, 200), (-4, 4)), ((2, 144, 144), (-30, 10))])
+def test_softmax_large_tensor_uses_exp_table(shape: tuple, rng_: Range) -> None:
+    """Large softmaxes look exp() up in a 1 KB scratch table: same bits as
+    TFLM, and at most that 1 KB more arena than TFLM even as a one-op model."""
+    model = single_op(lambda x: tf.nn.softmax(x), [shape], [rng_], "SOFTMAX")
+    for inputs in int8_inputs([shape], seed=3):
+        engine_arena, tflm_arena = assert_bit_exact(model, inputs, check_arena=False)
+        assert engine_arena <= tflm_arena + SOFTMAX_TABLE_BYTES
+
+
 # ---------------------------------------------- unary ops over all int8 values
 
 UNARY = {
