@@ -45,31 +45,43 @@ def test_emulated_board_boots_says_hello_and_runs_a_model(
     assert ident.max_payload >= 256 and ident.window >= 1
     assert session.client.ping(bytes(range(200))) == bytes(range(200))
     result = run_on_session(session, sample_models["tiny"], runs=3, warmup=1, check=True)
-    assert result.latency_min == result.latency_max > 0  # icount: no jitter at all
+    # icount is exact; the only jitter is the SysTick phase (one tick = 40-50 instructions).
+    assert 0 < result.latency_ticks_max - result.latency_ticks_min <= 1 or (
+        result.latency_ticks_min == result.latency_ticks_max > 0
+    )
+    assert ident.calib_ticks == pytest.approx(
+        1e6 * ident.counter_hz * 2 ** prof.transport.icount_shift / 1e9, rel=0.01
+    ), "HELLO calib_ticks disagrees with the -icount formula"
     assert [op.name for op in result.ops] == [
         "CONV_2D", "MAX_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX"
     ]  # fmt: skip
 
 
-def test_m3_m4_m7_count_the_same_instructions(board_pool: Any, sample_models: dict) -> None:
-    """QEMU counts instructions, not cycles (DESIGN §4): same ISA code, same count."""
-    counts = {
-        name: run_on_session(board_pool.get(name), sample_models["tiny"], runs=1, warmup=0)
-        for name in ("mps2-an385", "mps2-an386")
-    }
-    assert all(r.latency_median > 0 for r in counts.values())
+def test_two_launches_give_identical_counts(sample_models: dict) -> None:
+    """Same firmware, same model, same input, fresh QEMU each time: identical ticks."""
+    from hilnas.board.profile import profile_model
+
+    prof = load_profile("mps2-an386")
+    a, b = (profile_model(sample_models["tiny"], prof, runs=3, warmup=1) for _ in range(2))
+    assert (a.latency_ticks_min, a.latency_ticks_max) == (b.latency_ticks_min, b.latency_ticks_max)
+    assert [op.ticks for op in a.ops] == [op.ticks for op in b.ops]
+    assert a.output == b.output
 
 
 def test_cnn100k_bit_exact_and_repeatable_on_m4(board_pool: Any, sample_models: dict) -> None:
     session = board_pool.get("mps2-an386")
     first = run_on_session(session, sample_models["cnn100k"], runs=2, warmup=1, check=True)
-    second = run_on_session(session, sample_models["cnn100k"], runs=2, warmup=1, check=True)
-    assert first.checked_against_tflm and first.output == second.output
-    assert first.latency_ticks_median == second.latency_ticks_median
-    assert [op.ticks for op in first.ops] == [op.ticks for op in second.ops]
+    assert first.checked_against_tflm
     assert first.n_ops == len(first.ops) == 10
     assert 0 < first.arena_bytes < 200_000 and first.stack_high_water > 0
     assert abs(sum(op.share for op in first.ops) - 1.0) < 1e-9
+    # A second RUN of the loaded model: same output; within one boot only the
+    # SysTick phase differs, so at most one tick per measurement.
+    again = session.client.run(2, 1)
+    assert again.output_crc32 == first.output_crc32
+    assert abs(again.latency_median - first.latency_ticks_median) <= 1
+    ticks = [t for _, t in session.client.read_ops()]
+    assert all(abs(a - b.ticks) <= 1 for a, b in zip(ticks, first.ops, strict=True))
 
 
 def _reference_model(name: str) -> Path:
@@ -125,7 +137,7 @@ def test_cli_profile_json_has_every_figure(tmp_path: Path, sample_models: dict) 
     out = tmp_path / "p.json"
     started = time.monotonic()
     rc = cli_main(
-        ["profile", str(sample_models["cnn100k"]), "--board", "mps2-an386", "--runs", "3",
+        ["profile", str(sample_models["tiny"]), "--board", "mps2-an386", "--runs", "3",
          "--warmup", "1", "--check", "--json", str(out)]
     )  # fmt: skip
     wall = time.monotonic() - started
@@ -137,7 +149,7 @@ def test_cli_profile_json_has_every_figure(tmp_path: Path, sample_models: dict) 
         assert key in data, key
     assert len(data["output"]) == data["output_bytes"]
     assert data["identity"]["board"] == "mps2-an386" and data["checked_against_tflm"]
-    assert wall < 30, f"one hilnas profile call took {wall:.1f} s"
+    assert wall < 20, f"one hilnas profile call on a 3 KB model took {wall:.1f} s"
 
 
 def test_cli_errors_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

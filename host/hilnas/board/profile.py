@@ -182,15 +182,30 @@ def check_against_tflm(
     )
 
 
-def _op_figures(session: BoardSession, records: list[tuple[int, int]]) -> list[OpFigure]:
-    names = builtin_op_names()
+def unit_per_tick(session: BoardSession) -> float:
+    """Board-unit per counter tick.
+
+    Under QEMU ``-icount shift=N`` one instruction takes 2^N ns of virtual time,
+    so instructions = ticks * 1e9 / (counter_hz * 2^N) exactly; the profile
+    knows N. HELLO's boot calibration (calib_ticks) says the same in principle,
+    but is only a cross-check here: one firmware build reported 2^24 + 25,001
+    ticks per 10^6 instructions (a SysTick wrap counted twice).
+    """
     ident = session.client.identity
     assert ident is not None
+    shift = session.profile.transport.icount_shift
+    if ident.timing_kind == 1 and shift is not None and ident.counter_hz:
+        return 1e9 / (ident.counter_hz * 2**shift)
+    return ident.ticks_to_unit(1_000_000) / 1e6
+
+
+def _op_figures(session: BoardSession, records: list[tuple[int, int]]) -> list[OpFigure]:
+    names = builtin_op_names()
+    scale = unit_per_tick(session)
     total = sum(t for _, t in records) or 1
     return [
         OpFigure(
-            i, names.get(code, f"BUILTIN_{code}"), code, ticks, ident.ticks_to_unit(ticks),
-            ticks / total,
+            i, names.get(code, f"BUILTIN_{code}"), code, ticks, ticks * scale, ticks / total
         )
         for i, (code, ticks) in enumerate(records)
     ]
@@ -226,7 +241,7 @@ def run_on_session(
         )
     ident = client.identity
     assert ident is not None
-    to_unit = ident.ticks_to_unit
+    scale = unit_per_tick(session)
     ms = None
     if ident.timing_unit in ("cycles", "ns"):
         ms = res.latency_median / ident.counter_hz * 1e3 if ident.counter_hz else None
@@ -238,9 +253,9 @@ def run_on_session(
         runs=res.runs,
         warmup=res.warmup,
         timing_unit=ident.timing_unit,
-        latency_min=to_unit(res.latency_min),
-        latency_median=to_unit(res.latency_median),
-        latency_max=to_unit(res.latency_max),
+        latency_min=res.latency_min * scale,
+        latency_median=res.latency_median * scale,
+        latency_max=res.latency_max * scale,
         latency_ticks_min=res.latency_min,
         latency_ticks_median=res.latency_median,
         latency_ticks_max=res.latency_max,
