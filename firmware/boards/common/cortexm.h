@@ -37,6 +37,14 @@ __attribute__((noreturn)) static inline void system_reset(void) {
     }
 }
 
+/* Wait (bounded) until (reg & mask) == want; 1 on success, 0 on timeout.
+ * Clock set-up must never hang a board that lacks a crystal or a supply. */
+static inline int wait_bits(uint32_t addr, uint32_t mask, uint32_t want) {
+    for (uint32_t i = 0; i < 2000000u; i++)
+        if ((REG32(addr) & mask) == want) return 1;
+    return 0;
+}
+
 /* Provided by common/startup.c and the linker script. */
 extern uint32_t __stack_bottom, __stack_top;
 

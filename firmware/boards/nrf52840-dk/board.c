@@ -2,7 +2,9 @@
  * nRF52840-DK (nRF52840, Cortex-M4F, 64 MHz). Console: UART0 (legacy,
  * non-DMA register interface) on P0.06 (TX) / P0.08 (RX), wired to the
  * J-Link OB virtual COM port; 115200 8N1, interrupt-driven receive.
- * The core always runs at 64 MHz. Compile-tested only.
+ * The core always runs at 64 MHz; the 32 MHz crystal (HFXO) is started so
+ * the UART baud rate is crystal-accurate (the board keeps the internal
+ * oscillator if it does not start). Compile-tested only.
  */
 #include "cortexm.h"
 #include "hal.h"
@@ -31,9 +33,15 @@
 #define RX_PIN 8u
 #define CPU_HZ 64000000u
 
+#define CLOCK_HFCLKSTART (0x40000000u + 0x000u)
+#define CLOCK_EV_HFCLKSTARTED (0x40000000u + 0x100u)
+
 static uart_ring ring;
 
 void hn_board_clocks_and_pins(void) {
+    REG32(CLOCK_EV_HFCLKSTARTED) = 0;
+    REG32(CLOCK_HFCLKSTART) = 1u;
+    (void)wait_bits(CLOCK_EV_HFCLKSTARTED, 1u, 1u);
     P0_OUTSET = 1u << TX_PIN;
     P0_PIN_CNF(TX_PIN) = 3u; /* output, input buffer disconnected */
     P0_PIN_CNF(RX_PIN) = 0u; /* input */
