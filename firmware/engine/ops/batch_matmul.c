@@ -4,10 +4,17 @@
  * out[b, i, j] = requant(sum_k (lhs[b, i, k] - lhs_zp) * (rhs[b, k, j] - rhs_zp))
  * with adj_x / adj_y transposing the last two dimensions of lhs / rhs, ranks
  * 2..5 and broadcasting of the batch dimensions (a batch dimension of 1
- * repeats), as TFLM supports. The int32 accumulation is exact, so reading the
- * operands in place (instead of TFLM's transposed copies) gives the same sums;
- * requantization is TFLM's double-rounding MultiplyByQuantizedMultiplier with
- * multiplier lhs_scale * rhs_scale / output_scale.
+ * repeats), as TFLM supports. Requantization is TFLM's double-rounding
+ * MultiplyByQuantizedMultiplier with multiplier lhs_scale * rhs_scale /
+ * output_scale.
+ *
+ * The int32 sum is exact (it wraps modulo 2^32 exactly like TFLM's), so it may
+ * be computed in any order: per batch, operands that are not laid out with
+ * the depth contiguous are transposed into scratch (TFLM keeps transposed
+ * copies of whole operands in persistent memory instead), and the zero points
+ * are folded out of the inner loop:
+ *   sum (l - zl)(r - zr) = sum l*r - zr*sum l - zl*sum r + depth*zl*zr.
+ * The inner loop is then a plain contiguous int8 dot product.
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
@@ -27,6 +34,9 @@ typedef struct {
     int32_t batch_dims[BMM_MAX_BATCH];
     int32_t lhs_batch_strides[BMM_MAX_BATCH]; /* 0 where lhs is broadcast */
     int32_t rhs_batch_strides[BMM_MAX_BATCH];
+    /* scratch layout: rhs column sums (cols int32), then transposed copies */
+    uint32_t lhs_copy_offset; /* rows*depth bytes when adj_x */
+    uint32_t rhs_copy_offset; /* cols*depth bytes when !adj_y */
 } batch_matmul_data;
 
 /* Dimension i of t once left-padded with 1s to `rank` dimensions. */
@@ -92,6 +102,16 @@ static hn_status plan_shapes(hn_op_ctx *ctx, const hn_tensor *lhs, const hn_tens
     return HN_OK;
 }
 
+static void plan_scratch(hn_op_ctx *ctx, batch_matmul_data *d)
+{
+    const uint32_t sums = (uint32_t)d->cols * (uint32_t)sizeof(int32_t);
+    const uint32_t lhs_copy = d->adj_x ? (uint32_t)d->rows * (uint32_t)d->depth : 0u;
+    const uint32_t rhs_copy = d->adj_y ? 0u : (uint32_t)d->cols * (uint32_t)d->depth;
+    d->lhs_copy_offset = sums;
+    d->rhs_copy_offset = sums + lhs_copy;
+    ctx->scratch_bytes = sums + lhs_copy + rhs_copy;
+}
+
 static hn_status batch_matmul_prepare(hn_op_ctx *ctx)
 {
     hn_status s = hn_check_io(ctx, 2, 2, 1);
@@ -125,30 +145,84 @@ static hn_status batch_matmul_prepare(hn_op_ctx *ctx)
     d->lhs_zero_point = lhs->zero_point;
     d->rhs_zero_point = rhs->zero_point;
     d->output_zero_point = out->zero_point;
+    plan_scratch(ctx, d);
     return HN_OK;
 }
 
-static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8_t *rhs,
-                       int8_t *out)
+/* dst[a * inner + b] = src[b * outer + a]: depth becomes contiguous. */
+static void transpose_into(const int8_t *src, int32_t outer, int32_t inner, int8_t *dst)
 {
-    /* element (i, k) of lhs and (k, j) of rhs, honouring adj_x / adj_y */
-    const int32_t lhs_i = d->adj_x ? 1 : d->depth;
-    const int32_t lhs_k = d->adj_x ? d->rows : 1;
-    const int32_t rhs_k = d->adj_y ? 1 : d->cols;
-    const int32_t rhs_j = d->adj_y ? d->depth : 1;
+    for (int32_t a = 0; a < outer; ++a) {
+        for (int32_t b = 0; b < inner; ++b) {
+            dst[a * inner + b] = src[b * outer + a];
+        }
+    }
+}
+
+static int32_t sum_i8(const int8_t *v, int32_t n)
+{
+    int32_t s = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        s += v[k];
+    }
+    return s;
+}
+
+static int32_t dot_i8(const int8_t *a, const int8_t *b, int32_t n)
+{
+    int32_t s = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        s += (int32_t)a[k] * (int32_t)b[k];
+    }
+    return s;
+}
+
+/* One matrix product; lhs rows and rhs columns have contiguous depth. */
+static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8_t *rhs,
+                       const int32_t *rhs_sums, int8_t *out)
+{
+    const uint32_t zl = (uint32_t)d->lhs_zero_point;
+    const uint32_t zr = (uint32_t)d->rhs_zero_point;
+    const uint32_t zero_points_term = (uint32_t)d->depth * zl * zr;
     for (int32_t i = 0; i < d->rows; ++i) {
+        const int8_t *l = lhs + i * d->depth;
+        const uint32_t lhs_term = zr * (uint32_t)sum_i8(l, d->depth);
         for (int32_t j = 0; j < d->cols; ++j) {
-            int32_t acc = 0;
-            const int8_t *l = lhs + i * lhs_i;
-            const int8_t *r = rhs + j * rhs_j;
-            for (int32_t k = 0; k < d->depth; ++k) {
-                acc += ((int32_t)l[k * lhs_k] - d->lhs_zero_point) *
-                       ((int32_t)r[k * rhs_k] - d->rhs_zero_point);
-            }
-            int32_t v = hn_mbqm(acc, d->multiplier, d->shift) + d->output_zero_point;
+            /* modulo-2^32 arithmetic: the exact sum fits int32 as in TFLM */
+            const uint32_t acc = (uint32_t)dot_i8(l, rhs + j * d->depth, d->depth) - lhs_term -
+                                 zl * (uint32_t)rhs_sums[j] + zero_points_term;
+            const int32_t v = hn_mbqm((int32_t)acc, d->multiplier, d->shift) +
+                              d->output_zero_point;
             out[i * d->cols + j] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
         }
     }
+}
+
+/* Lays one batch's operands out with contiguous depth (copying into scratch
+ * only when needed and only when the source changed) and multiplies them. */
+static void matmul_batch(const batch_matmul_data *d, const int8_t *lhs, const int8_t *rhs,
+                         uint8_t *scratch, int8_t *out, const int8_t **last_lhs,
+                         const int8_t **last_rhs)
+{
+    int32_t *rhs_sums = (int32_t *)scratch;
+    int8_t *lhs_copy = (int8_t *)(scratch + d->lhs_copy_offset);
+    int8_t *rhs_copy = (int8_t *)(scratch + d->rhs_copy_offset);
+    const int8_t *l = d->adj_x ? lhs_copy : lhs;
+    const int8_t *r = d->adj_y ? rhs : rhs_copy;
+    if (d->adj_x && lhs != *last_lhs) {
+        transpose_into(lhs, d->rows, d->depth, lhs_copy);
+    }
+    if (rhs != *last_rhs) {
+        if (!d->adj_y) {
+            transpose_into(rhs, d->cols, d->depth, rhs_copy);
+        }
+        for (int32_t j = 0; j < d->cols; ++j) {
+            rhs_sums[j] = sum_i8(r + j * d->depth, d->depth);
+        }
+    }
+    *last_lhs = lhs;
+    *last_rhs = rhs;
+    matmul_one(d, l, r, rhs_sums, out);
 }
 
 static hn_status batch_matmul_eval(hn_op_ctx *ctx)
@@ -164,8 +238,11 @@ static hn_status batch_matmul_eval(hn_op_ctx *ctx)
     int32_t index[BMM_MAX_BATCH] = {0};
     int32_t lo = 0;
     int32_t ro = 0;
+    const int8_t *last_lhs = NULL;
+    const int8_t *last_rhs = NULL;
     for (int32_t b = 0; b < n_batches; ++b) {
-        matmul_one(d, lhs + lo, rhs + ro, out + b * d->rows * d->cols);
+        matmul_batch(d, lhs + lo, rhs + ro, (uint8_t *)ctx->scratch,
+                     out + b * d->rows * d->cols, &last_lhs, &last_rhs);
         for (int k = d->n_batch_dims - 1; k >= 0; --k) {
             lo += d->lhs_batch_strides[k];
             ro += d->rhs_batch_strides[k];
