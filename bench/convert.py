@@ -33,6 +33,7 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
     from hilnas.models import INPUT_SHAPE, REFERENCE_MODELS
 
     import_s = time.perf_counter() - t0
+    import_cpu = time.process_time()
     model = REFERENCE_MODELS[name]()
     calib = synthetic_images(SYNTHETIC_CALIB_COUNT, INPUT_SHAPE, CALIB_SEED)
     heldout = synthetic_images(SYNTHETIC_HELDOUT_COUNT, INPUT_SHAPE, HELDOUT_SEED)
@@ -40,6 +41,7 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
         cold = convert(model, INPUT_SHAPE, calib, Path(tmp) / "cold.tflite", routes=routes,
                        heldout=heldout)
         cold_wall = time.perf_counter() - t0
+        cold_cpu = time.process_time()
         t1 = time.perf_counter()
         warm = convert(model, INPUT_SHAPE, calib, Path(tmp) / "warm.tflite", routes=routes,
                        heldout=heldout)
@@ -47,7 +49,10 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "model": name, "route": cold.route, "import_s": round(import_s, 2),
-        "stages_s": cold.report["timings_s"], "cold_total_s": round(cold_wall, 2),
+        "import_cpu_s": round(import_cpu, 2),
+        "stages_s": cold.report["timings_s"], "stages_cpu_s": cold.report["timings_cpu_s"],
+        "cold_total_s": round(cold_wall, 2), "cold_cpu_s": round(cold_cpu, 2),
+        "warm_cpu_s": warm.report["timings_cpu_s"]["total"],
         "warm_total_s": round(warm_wall, 2), "warm_stages_s": warm.report["timings_s"],
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
@@ -58,12 +63,15 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
 def print_row(r: dict) -> None:
     print(f"\n== {r['model']} (route {r['route']}): model {r['model_bytes']} B,"
           f" TFLM arena {r['arena_bytes']} B")
-    print(f"  imports                  {r['import_s']:7.2f} s")
+    print(f"  {'stage':<24} {'wall s':>7} {'CPU s':>7}")
+    print(f"  {'imports':<24} {r['import_s']:7.2f} {r['import_cpu_s']:7.2f}")
     for stage, secs in r["stages_s"].items():
         if stage != "total":
-            print(f"  {stage:<24} {secs:7.2f} s")
-    print(f"  cold conversion (wall)   {r['cold_total_s']:7.2f} s   (imports + total)")
-    print(f"  warm conversion (wall)   {r['warm_total_s']:7.2f} s   (same process, TF loaded)")
+            print(f"  {stage:<24} {secs:7.2f} {r['stages_cpu_s'].get(stage, 0.0):7.2f}")
+    print(f"  {'cold conversion':<24} {r['cold_total_s']:7.2f} {r['cold_cpu_s']:7.2f}"
+          "   (fresh process: imports + convert)")
+    print(f"  {'warm conversion':<24} {r['warm_total_s']:7.2f} {r['warm_cpu_s']:7.2f}"
+          "   (same process, TF already loaded)")
     print(f"  process CPU              {r['cpu_s']:7.1f} s   (cold + warm)")
     print(f"  peak RSS                 {r['peak_rss_mib']:7.1f} MiB")
 
@@ -93,8 +101,10 @@ def main() -> int:
         row = json.loads(child.stdout.strip().splitlines()[-1])
         print_row(row)
         if name == "mobilevit":
-            verdict = "meets" if row["cold_total_s"] <= TARGET_HYBRID_S else "MISSES"
-            print(f"  -> {verdict} the <= {TARGET_HYBRID_S:.0f} s target for the hybrid")
+            for label, secs in (("wall", row["cold_total_s"]), ("CPU", row["cold_cpu_s"])):
+                verdict = "meets" if secs <= TARGET_HYBRID_S else "MISSES"
+                print(f"  -> cold {label} {secs:.1f} s {verdict} the <= {TARGET_HYBRID_S:.0f} s"
+                      " target for the hybrid")
     return worst
 
 
