@@ -177,6 +177,27 @@ static int32_t dot_i8(const int8_t *a, const int8_t *b, int32_t n)
     return s;
 }
 
+/* Two dot products sharing the lhs row: one lhs load feeds two MACs. */
+static void dot2_i8(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t n,
+                    int32_t *s0, int32_t *s1)
+{
+    int32_t acc0 = 0;
+    int32_t acc1 = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        const int32_t x = a[k];
+        acc0 += x * (int32_t)b0[k];
+        acc1 += x * (int32_t)b1[k];
+    }
+    *s0 = acc0;
+    *s1 = acc1;
+}
+
+static int8_t requantize(const batch_matmul_data *d, uint32_t acc)
+{
+    const int32_t v = hn_mbqm((int32_t)acc, d->multiplier, d->shift) + d->output_zero_point;
+    return (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+}
+
 /* One matrix product; lhs rows and rhs columns have contiguous depth. */
 static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8_t *rhs,
                        const int32_t *rhs_sums, int8_t *out)
@@ -187,13 +208,20 @@ static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8
     for (int32_t i = 0; i < d->rows; ++i) {
         const int8_t *l = lhs + i * d->depth;
         const uint32_t lhs_term = zr * (uint32_t)sum_i8(l, d->depth);
-        for (int32_t j = 0; j < d->cols; ++j) {
-            /* modulo-2^32 arithmetic: the exact sum fits int32 as in TFLM */
-            const uint32_t acc = (uint32_t)dot_i8(l, rhs + j * d->depth, d->depth) - lhs_term -
-                                 zl * (uint32_t)rhs_sums[j] + zero_points_term;
-            const int32_t v = hn_mbqm((int32_t)acc, d->multiplier, d->shift) +
-                              d->output_zero_point;
-            out[i * d->cols + j] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
+        /* modulo-2^32 arithmetic: the exact sum fits int32 as in TFLM */
+        const uint32_t row_term = zero_points_term - lhs_term;
+        int8_t *o = out + i * d->cols;
+        int32_t j = 0;
+        for (; j + 1 < d->cols; j += 2) {
+            int32_t dot0 = 0;
+            int32_t dot1 = 0;
+            dot2_i8(l, rhs + j * d->depth, rhs + (j + 1) * d->depth, d->depth, &dot0, &dot1);
+            o[j] = requantize(d, (uint32_t)dot0 + row_term - zl * (uint32_t)rhs_sums[j]);
+            o[j + 1] = requantize(d, (uint32_t)dot1 + row_term - zl * (uint32_t)rhs_sums[j + 1]);
+        }
+        if (j < d->cols) {
+            const int32_t dot = dot_i8(l, rhs + j * d->depth, d->depth);
+            o[j] = requantize(d, (uint32_t)dot + row_term - zl * (uint32_t)rhs_sums[j]);
         }
     }
 }
