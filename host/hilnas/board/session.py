@@ -23,7 +23,7 @@ from hilnas.board.client import BoardClient, ReplyTimeout
 from hilnas.board.profiles import BoardProfile
 from hilnas.board.qemu import QemuBoard, _die_with_parent
 from hilnas.board.transport import Transport, find_serial_port, open_url
-from hilnas.errors import BoardError, HilnasError
+from hilnas.errors import BoardError, DeviceError, HilnasError, ProtocolError
 
 
 @dataclass
@@ -111,10 +111,15 @@ def _transport_for(
             assert board.transport is not None
             try:
                 yield board.transport, board
+            except DeviceError:
+                raise  # the board answered: QEMU is fine, its output adds nothing
             except BoardError as exc:
-                if tail := board.stderr_tail(500):
-                    exc.add_note(f"QEMU output: {tail}")
-                raise
+                # A silent or dead emulator: QEMU's own words (a HardFault dump,
+                # semihosting text) are what the user needs to see.
+                tail = board.stderr_tail(800)
+                if not tail or type(exc) not in (BoardError, ProtocolError, ReplyTimeout):
+                    raise
+                raise type(exc)(f"{exc}\nQEMU output (last lines): {tail}") from exc
         return
     with _host_board(elf) as transport:
         yield transport, None

@@ -169,6 +169,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise ConfigError(f"model file {args.model} does not exist")
     profile = load_profile(args.board)
     console = Console(stderr=True)
+    elf = args.elf
+    if elf is None and profile.transport.kind != "serial":
+        from hilnas.board.build import build_firmware
+
+        with console.status(f"firmware for {profile.name} (built once, then cached)"):
+            elf = build_firmware(profile).elf
     with Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), console=console, transient=True,
@@ -176,7 +182,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         task = bar.add_task(f"upload to {profile.name}", total=args.model.stat().st_size)
         result = profile_model(
             args.model, profile, runs=args.runs, warmup=args.warmup, input_path=args.input,
-            check=args.check, elf=args.elf, port=args.port,
+            check=args.check, elf=elf, port=args.port,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
     out = Console()
