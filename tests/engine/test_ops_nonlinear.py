@@ -191,6 +191,20 @@ def test_squared_difference_broadcast(case: int) -> None:
     assert_all_bit_exact(model, int8_inputs([s1, s2], seed=case))
 
 
+SQD_TABLE_BYTES = 1024  # two int16 tables in scratch for outputs of >= 1024 elements
+
+
+@pytest.mark.parametrize(("s1", "s2"), [((1, 64, 32), (1, 64, 1)), ((2, 24, 24), (2, 24, 24))])
+def test_squared_difference_large_tensor_uses_tables(s1: tuple, s2: tuple) -> None:
+    """Large outputs look the rescaled inputs up in scratch tables: same bits
+    as TFLM, at most those 1 KB more arena than TFLM as a one-op model."""
+    model = single_op(lambda a, b: tf.math.squared_difference(a, b), [s1, s2],
+                      [(-3, 4), (-0.5, 1)], "SQUARED_DIFFERENCE")
+    for inputs in int8_inputs([s1, s2], seed=4):
+        engine_arena, tflm_arena = assert_bit_exact(model, inputs, check_arena=False)
+        assert engine_arena <= tflm_arena + SQD_TABLE_BYTES
+
+
 # ------------------------------------------------------------------------ mean
 
 MEAN_CASES = [

@@ -6,6 +6,12 @@
  * a third multiplier. Broadcasting follows the usual right-aligned rules
  * (a dimension of 1 repeats); TFLM's kernel handles up to 4 dimensions, this
  * one up to HN_MAX_DIMS with the same per-element arithmetic.
+ *
+ * Each input's rescaling depends on its int8 value only and fits int16
+ * (|(x - zp) * 128 * m| < 2^15 with m <= 1/2), so for outputs of
+ * TABLE_MIN_ELEMENTS or more eval() first tabulates it for the 256 values of
+ * each input in scratch (2 x 512 bytes, transient), leaving one requantization
+ * per element. Same bits as computing it per element.
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
@@ -13,6 +19,7 @@
 #include "hn_qmath_nl.h"
 
 #define LEFT_SHIFT 7
+#define TABLE_MIN_ELEMENTS 1024
 
 typedef struct {
     int32_t input1_offset, input2_offset, output_offset;
@@ -22,6 +29,7 @@ typedef struct {
     int32_t dims[HN_MAX_DIMS];          /* output shape */
     int32_t input1_strides[HN_MAX_DIMS]; /* 0 where input 1 is broadcast */
     int32_t input2_strides[HN_MAX_DIMS];
+    uint8_t use_tables;                  /* rescaled inputs tabulated in scratch */
 } squared_difference_data;
 
 static void compute_multipliers(const hn_tensor *in1, const hn_tensor *in2, const hn_tensor *out,
@@ -103,23 +111,47 @@ static hn_status squared_difference_prepare(hn_op_ctx *ctx)
     }
     if (s == HN_OK) {
         compute_multipliers(in1, in2, out, d);
+        d->use_tables = hn_num_elements(out) >= TABLE_MIN_ELEMENTS;
+        ctx->scratch_bytes = d->use_tables ? 2u * 256u * (uint32_t)sizeof(int16_t) : 0u;
     }
     return s;
 }
 
-static int8_t squared_difference_of(const squared_difference_data *d, int8_t x, int8_t y)
+/* (x + offset) << 7 on the common input scale (TFLM's scaled_input_val). */
+static int32_t rescale(int8_t x, int32_t offset, int32_t multiplier, int shift)
 {
-    const int32_t shifted1 = (d->input1_offset + x) * (1 << LEFT_SHIFT);
-    const int32_t shifted2 = (d->input2_offset + y) * (1 << LEFT_SHIFT);
-    const int32_t scaled1 =
-        hn_rdbpot(hn_srdhm(shifted1, d->input1_multiplier), -d->input1_shift);
-    const int32_t scaled2 =
-        hn_rdbpot(hn_srdhm(shifted2, d->input2_multiplier), -d->input2_shift);
-    const int32_t raw_diff = scaled1 - scaled2;
+    return hn_rdbpot(hn_srdhm((offset + x) * (1 << LEFT_SHIFT), multiplier), -shift);
+}
+
+static int8_t square_and_requantize(const squared_difference_data *d, int32_t raw_diff)
+{
     int32_t out = hn_mbqm(raw_diff * raw_diff, d->output_multiplier, d->output_shift) +
                   d->output_offset;
     out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
     return (int8_t)out;
+}
+
+static void fill_tables(const squared_difference_data *d, int16_t *t1, int16_t *t2)
+{
+    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
+        const int8_t x = (int8_t)v;
+        t1[(uint8_t)x] = (int16_t)rescale(x, d->input1_offset, d->input1_multiplier,
+                                          d->input1_shift);
+        t2[(uint8_t)x] = (int16_t)rescale(x, d->input2_offset, d->input2_multiplier,
+                                          d->input2_shift);
+    }
+}
+
+/* t1 == NULL: rescale per element. */
+static int8_t squared_difference_of(const squared_difference_data *d, const int16_t *t1,
+                                    const int16_t *t2, int8_t x, int8_t y)
+{
+    if (t1 != NULL) {
+        return square_and_requantize(d, (int32_t)t1[(uint8_t)x] - (int32_t)t2[(uint8_t)y]);
+    }
+    return square_and_requantize(
+        d, rescale(x, d->input1_offset, d->input1_multiplier, d->input1_shift) -
+               rescale(y, d->input2_offset, d->input2_multiplier, d->input2_shift));
 }
 
 static hn_status squared_difference_eval(hn_op_ctx *ctx)
@@ -129,11 +161,18 @@ static hn_status squared_difference_eval(hn_op_ctx *ctx)
     const int8_t *y = (const int8_t *)ctx->inputs[1]->data;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
     const int32_t n = hn_num_elements(ctx->outputs[0]);
+    int16_t *t1 = NULL;
+    int16_t *t2 = NULL;
+    if (d->use_tables) {
+        t1 = (int16_t *)ctx->scratch;
+        t2 = t1 + 256;
+        fill_tables(d, t1, t2);
+    }
     int32_t index[HN_MAX_DIMS] = {0};
     int32_t o1 = 0;
     int32_t o2 = 0;
     for (int32_t i = 0; i < n; ++i) {
-        out[i] = squared_difference_of(d, x[o1], y[o2]);
+        out[i] = squared_difference_of(d, t1, t2, x[o1], y[o2]);
         for (int k = d->ndim - 1; k >= 0; --k) {
             o1 += d->input1_strides[k];
             o2 += d->input2_strides[k];
