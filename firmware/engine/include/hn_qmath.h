@@ -53,6 +53,13 @@ void hn_quantize_multiplier_lt1(double m, int32_t *multiplier, int *left_shift);
 /* QuantizeMultiplierGreaterThanOne. */
 void hn_quantize_multiplier_gt1(double m, int32_t *multiplier, int *left_shift);
 
+/* float -> int32 like a C cast, but saturating (and 0 for NaN) instead of
+ * undefined behaviour; identical to the cast for every in-range value. */
+int32_t hn_f2i_sat(double v);
+/* Two's-complement wrapping add (what the core does), without C's signed
+ * overflow UB; used where a hostile model could overflow, e.g. bias adds. */
+int32_t hn_wrap_add(int32_t a, int32_t b);
+
 /* TfLiteRound for float: half away from zero. */
 float hn_roundf(float x);
 double hn_round(double x);

@@ -37,7 +37,7 @@ static hn_status relu_prepare(hn_op_ctx *ctx)
     d->shift = sh;
     d->input_offset = in->zero_point;
     d->output_offset = out->zero_point;
-    d->act_min = hn_max_i32(-128, out->zero_point + (int32_t)roundf(0.0f / out->scale));
+    d->act_min = hn_max_i32(-128, out->zero_point);
     d->act_max = 127;
     return HN_OK;
 }

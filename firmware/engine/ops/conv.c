@@ -75,7 +75,7 @@ static hn_status conv_eval(hn_op_ctx *ctx)
                             }
                         }
                     }
-                    if (bias) acc += hn_read_i32(bias + 4 * oc);
+                    if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
                     acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]);
                     acc += d->output_offset;
                     out[(((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c + oc] =

@@ -53,6 +53,11 @@ hn_status hn_conv_geometry(hn_op_ctx *ctx, hn_conv_data *d)
                            (long)out->dims[0], (long)out->dims[1], (long)out->dims[2],
                            (long)out->dims[3], (long)d->batches, (long)d->out_h, (long)d->out_w);
     }
+    if ((int64_t)d->k_h * d->k_w * (d->filter_in_c > 0 ? d->filter_in_c : 1) > 65536) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "window %ldx%ldx%ld exceeds 65536 terms (int32 accumulator bound)",
+                           (long)d->k_h, (long)d->k_w, (long)d->filter_in_c);
+    }
     d->pad_h = hn_conv_pad(d->pad_kind, d->in_h, d->k_h, d->stride_h, d->dil_h, d->out_h);
     d->pad_w = hn_conv_pad(d->pad_kind, d->in_w, d->k_w, d->stride_w, d->dil_w, d->out_w);
     if (bias != NULL && hn_num_elements(bias) != out->dims[3]) {
@@ -70,6 +75,11 @@ hn_status hn_conv_multipliers(hn_op_ctx *ctx, hn_conv_data *d)
                            (unsigned long)w->n_quant, (long)d->out_c);
     }
     for (uint32_t c = 0; c < w->n_quant; ++c) {
+        float sc = hn_tensor_scale(w, c);
+        if (!(sc > 0.0f) || !(sc < 3.0e38f)) {
+            return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "filter scale %lu invalid",
+                               (unsigned long)c);
+        }
         if (hn_tensor_zero_point(w, c) != 0) {
             return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "filter zero point must be 0");
         }

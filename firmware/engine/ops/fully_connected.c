@@ -30,6 +30,11 @@ static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "input size %ld not a multiple of %ld",
                            (long)n_in, (long)d->accum_depth);
     }
+    if (d->accum_depth > 32768) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
+                           "accumulation depth %ld > 32768 (int32 accumulator bound)",
+                           (long)d->accum_depth);
+    }
     d->batches = n_in / d->accum_depth;
     if ((int64_t)d->batches * d->out_depth != hn_num_elements(out)) {
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, expected %ld",
@@ -58,6 +63,11 @@ static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
         d->ch_shift = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
         if (d->ch_multiplier == NULL || d->ch_shift == NULL) return HN_ERR_ARENA_TOO_SMALL;
         for (int32_t c = 0; c < d->out_depth; ++c) {
+            float sc = hn_tensor_scale(w, (uint32_t)c);
+            if (!(sc > 0.0f) || !(sc < 3.0e38f)) {
+                return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "filter scale %ld invalid",
+                                   (long)c);
+            }
             double m = (double)in->scale * (double)hn_tensor_scale(w, (uint32_t)c) /
                        (double)out->scale;
             int sh = 0;
@@ -114,7 +124,7 @@ static hn_status fc_eval(hn_op_ctx *ctx)
             for (int32_t k = 0; k < d->accum_depth; ++k) {
                 acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
             }
-            if (bias) acc += hn_read_i32(bias + 4 * oc);
+            if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
             acc = d->ch_multiplier ? hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc])
                                    : hn_mbqm(acc, d->multiplier, d->shift);
             acc += d->output_offset;

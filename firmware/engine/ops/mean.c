@@ -28,6 +28,9 @@ typedef struct {
     int32_t input_zero_point, output_zero_point;
     int32_t multiplier;                 /* 1/count folded in (QuantizedMeanOrSum) */
     int shift;
+    /* When the reduced axes are adjacent, the input is [outer, count, inner]. */
+    uint8_t contiguous;
+    int32_t outer, inner;
 } mean_data;
 
 static hn_status read_axes(hn_op_ctx *ctx, const hn_tensor *in, uint32_t *reduced_mask)
@@ -82,6 +85,24 @@ static void plan_reduction(const hn_tensor *in, uint32_t reduced_mask, mean_data
         }
     }
     d->num_outputs = stride;
+    int first = -1;
+    int last = -1;
+    for (int i = 0; i < (int)in->ndim; ++i) {
+        if (reduced_mask & (1u << i)) {
+            first = first < 0 ? i : first;
+            last = i;
+        }
+    }
+    d->contiguous = first >= 0 && reduced_mask == (((1u << (last + 1)) - 1u) & ~((1u << first) - 1u));
+    d->outer = 1;
+    d->inner = 1;
+    for (int i = 0; i < (int)in->ndim && d->contiguous; ++i) {
+        if (i < first) {
+            d->outer *= in->dims[i];
+        } else if (i > last) {
+            d->inner *= in->dims[i];
+        }
+    }
 }
 
 /* QuantizedMeanOrSum's rescaling: fold 1/count into multiplier and shift. */
@@ -140,8 +161,38 @@ static hn_status mean_prepare(hn_op_ctx *ctx)
     return HN_OK;
 }
 
+/* Fast path: reduced axes adjacent, input seen as [outer, count, inner]. */
+static void sum_adjacent_axes(const mean_data *d, const int8_t *x, int32_t *sums)
+{
+    for (int32_t o = 0; o < d->outer; ++o) {
+        int32_t *s = sums + o * d->inner;
+        const int8_t *block = x + o * d->count * d->inner;
+        if (d->inner == 1) {
+            int32_t acc = 0;
+            for (int32_t r = 0; r < d->count; ++r) {
+                acc += block[r];
+            }
+            s[0] = acc;
+            continue;
+        }
+        for (int32_t i = 0; i < d->inner; ++i) {
+            s[i] = 0;
+        }
+        for (int32_t r = 0; r < d->count; ++r) {
+            const int8_t *row = block + r * d->inner;
+            for (int32_t i = 0; i < d->inner; ++i) {
+                s[i] += row[i];
+            }
+        }
+    }
+}
+
 static void sum_groups(const mean_data *d, const int8_t *x, int32_t n_in, int32_t *sums)
 {
+    if (d->contiguous) {
+        sum_adjacent_axes(d, x, sums);
+        return;
+    }
     int32_t index[MEAN_MAX_RANK] = {0};
     int32_t o = 0;
     for (int32_t i = 0; i < d->num_outputs; ++i) {

@@ -55,8 +55,8 @@ static hn_status quantize_eval(hn_op_ctx *ctx)
         for (int32_t i = 0; i < n; ++i) {
             float v;
             memcpy(&v, in->data + 4 * (size_t)i, 4);
-            int32_t q = (int32_t)hn_round((double)v / d->scale) + d->out_zp;
-            out[i] = (int8_t)hn_clamp_i32(q, -128, 127);
+            int64_t q = (int64_t)hn_f2i_sat(hn_round((double)v / d->scale)) + d->out_zp;
+            out[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
         }
         return HN_OK;
     }

@@ -39,8 +39,19 @@ hn_status hn_check_ndim(hn_op_ctx *ctx, const hn_tensor *t, unsigned ndim, const
 
 hn_status hn_check_quant(hn_op_ctx *ctx, const hn_tensor *t, const char *what)
 {
-    if (t->n_quant < 1 || !(t->scale > 0.0f)) {
+    if (t->n_quant < 1 || !(t->scale > 0.0f) || !(t->scale < 3.0e38f)) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "%s is not quantized", what);
+    }
+    int32_t lo = t->type == HN_TYPE_INT16 ? -32768 : -128;
+    int32_t hi = t->type == HN_TYPE_INT16 ? 32767 : 127;
+    if (t->type == HN_TYPE_UINT8) {
+        lo = 0;
+        hi = 255;
+    }
+    if ((t->type == HN_TYPE_INT8 || t->type == HN_TYPE_INT16 || t->type == HN_TYPE_UINT8) &&
+        (t->zero_point < lo || t->zero_point > hi)) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "%s zero point %ld outside [%ld, %ld]",
+                           what, (long)t->zero_point, (long)lo, (long)hi);
     }
     return HN_OK;
 }

@@ -16,6 +16,8 @@ int32_t hn_srdhm(int32_t a, int32_t b)
 
 int32_t hn_rdbpot(int32_t x, int exponent)
 {
+    /* Valid models keep exponent in [0, 31]; clamp so hostile ones cannot UB. */
+    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent);
     const int32_t mask = (int32_t)((1ll << exponent) - 1);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -25,7 +27,7 @@ int32_t hn_rdbpot(int32_t x, int exponent)
 
 int32_t hn_mbqm(int32_t x, int32_t multiplier, int shift)
 {
-    int left = shift > 0 ? shift : 0;
+    int left = shift > 0 ? (shift > 31 ? 31 : shift) : 0;
     int right = shift > 0 ? 0 : -shift;
     /* x * (1 << left) in TFLite is int32 arithmetic; wrap like two's complement. */
     int32_t shifted = (int32_t)((uint32_t)x << left);
@@ -55,7 +57,7 @@ float hn_roundf(float x) { return roundf(x); }
 
 void hn_quantize_multiplier(double m, int32_t *multiplier, int *shift)
 {
-    if (m == 0.0) {
+    if (!(m > 0.0) || !(m < 1.0e300)) { /* 0, negative, NaN, inf: hostile scales */
         *multiplier = 0;
         *shift = 0;
         return;
@@ -85,11 +87,24 @@ void hn_quantize_multiplier_gt1(double m, int32_t *multiplier, int *left_shift)
     hn_quantize_multiplier(m, multiplier, left_shift);
 }
 
+int32_t hn_f2i_sat(double v)
+{
+    if (!(v == v)) return 0; /* NaN */
+    if (v >= 2147483647.0) return INT32_MAX;
+    if (v <= -2147483648.0) return INT32_MIN;
+    return (int32_t)v;
+}
+
+int32_t hn_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 static int32_t quantize_for_range(const hn_tensor *out, float f)
 {
     const float scale = out->scale;
     const float tmp = roundf(f / scale);
-    return out->zero_point + (int32_t)tmp;
+    return hn_wrap_add(out->zero_point, hn_f2i_sat((double)tmp));
 }
 
 hn_status hn_activation_range(int32_t activation, const hn_tensor *out,
