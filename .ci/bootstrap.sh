@@ -11,19 +11,21 @@ APT_PACKAGES="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake ma
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
-need_apt=0
-for tool in arm-none-eabi-gcc qemu-system-arm cmake make; do
-  command -v "$tool" >/dev/null 2>&1 || need_apt=1
+# Ask dpkg, package by package, so that a package added to the list above is
+# installed on machines that already have the older set.
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
-# newlib-nano ships the C library the firmware links against.
-[ -e /usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a ] || need_apt=1
+need_apt=0
+[ -z "$missing" ] || need_apt=1
 if [ "$need_apt" = 1 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "[bootstrap] installing Debian packages: $APT_PACKAGES"
+  echo "[bootstrap] installing Debian packages:$missing"
   $sudo apt-get update -qq
   # --no-install-recommends: otherwise qemu pulls GUI/EFI packages (~3.7 GB).
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $APT_PACKAGES
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
 fi
 
 stamp=.venv/.hilnas-stamp
