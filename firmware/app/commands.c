@@ -30,6 +30,7 @@
 enum {
     OP_HELLO = 0x01, OP_PING = 0x02, OP_SHUTDOWN = 0x03,
     OP_MODEL_BEGIN = 0x10, OP_MODEL_CHUNK = 0x11, OP_MODEL_END = 0x12, OP_MODEL_BUILTIN = 0x13,
+    OP_MODEL_HOST_FILE = 0x14,
     OP_INPUT_CHUNK = 0x20, OP_RUN = 0x30, OP_READ_OUTPUT = 0x31, OP_READ_OPS = 0x32
 };
 
@@ -330,6 +331,51 @@ static uint16_t cmd_model_builtin(const uint8_t *p, uint16_t len, uint16_t *out)
 #endif
 }
 
+/* Bulk path (emulated and host boards): the board reads the host file itself
+ * (semihosting), then checks size and CRC exactly as an upload would. */
+static uint16_t cmd_model_host_file(const uint8_t *p, uint16_t len, uint16_t *out) {
+    static char path[256];
+    msg_reset(&err);
+    if (len < 9 || len > 8 + 255) {
+        msg_u(msg_s(&err, "MODEL_HOST_FILE needs total, crc and a 1..255-byte path, got "), len);
+        return PROTO_BAD_LENGTH;
+    }
+    uint32_t total = get_u32(p), crc_want = get_u32(p + 4);
+    uint32_t n = (uint32_t)len - 8u;
+    memcpy(path, p + 8, n);
+    path[n] = '\0';
+    unload();
+    st.upload_open = 0;
+    uint32_t got = 0;
+    int rc = hal_host_file_read(path, slot, (uint32_t)sizeof(slot), &got);
+    if (rc == HAL_FILE_UNSUPPORTED) {
+        msg_s(msg_s(&err, "MODEL_HOST_FILE is not available on "), HN_BOARD_NAME);
+        msg_s(&err, " (no semihosting): upload over the UART");
+        return PROTO_NOT_SUPPORTED;
+    }
+    if (rc == HAL_FILE_TOO_BIG) {
+        msg_s(msg_s(&err, "host file "), path);
+        msg_u(msg_s(&err, " exceeds the model slot of "), (uint32_t)sizeof(slot));
+        return PROTO_MODEL_TOO_BIG;
+    }
+    if (rc != HAL_FILE_OK) {
+        msg_s(msg_s(&err, rc == HAL_FILE_CANNOT_OPEN ? "cannot open host file " : "cannot read host file "), path);
+        return PROTO_HOST_FILE;
+    }
+    if (got != total) {
+        msg_u(msg_s(msg_s(&err, path), " has "), got);
+        msg_u(msg_s(&err, " bytes, request said "), total);
+        return PROTO_BAD_LENGTH;
+    }
+    uint32_t crc = proto_crc32(slot, got);
+    if (crc != crc_want) {
+        msg_u(msg_s(&err, "model CRC mismatch: file has crc32 "), crc);
+        msg_u(msg_s(&err, ", request said "), crc_want);
+        return PROTO_MODEL_CRC_MISMATCH;
+    }
+    return load_model(slot, got, out);
+}
+
 static uint16_t no_model(const char *what) {
     msg_reset(&err);
     msg_s(msg_s(&err, what), ": no model loaded");
@@ -506,6 +552,7 @@ static cmd_fn handler_for(uint8_t opcode) {
     case OP_MODEL_CHUNK: return cmd_model_chunk;
     case OP_MODEL_END: return cmd_model_end;
     case OP_MODEL_BUILTIN: return cmd_model_builtin;
+    case OP_MODEL_HOST_FILE: return cmd_model_host_file;
     case OP_INPUT_CHUNK: return cmd_input_chunk;
     case OP_RUN: return cmd_run;
     case OP_READ_OUTPUT: return cmd_read_output;

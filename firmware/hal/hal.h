@@ -62,6 +62,18 @@ uint32_t hal_calib_ticks(void);
 uint32_t hal_stack_bytes(void);
 uint32_t hal_stack_high_water(void);
 
+/* Bulk path for emulated/host boards: read the host file `path` into dst
+ * (capacity cap), *len = its size. Returns HAL_FILE_OK or an HAL_FILE_*
+ * error. Real boards return HAL_FILE_UNSUPPORTED: the UART is their only path. */
+enum {
+    HAL_FILE_OK = 0,
+    HAL_FILE_UNSUPPORTED = -1,
+    HAL_FILE_CANNOT_OPEN = -2,
+    HAL_FILE_TOO_BIG = -3,
+    HAL_FILE_READ_ERROR = -4
+};
+int hal_host_file_read(const char *path, uint8_t *dst, uint32_t cap, uint32_t *len);
+
 /* Stop after a SHUTDOWN command: exit QEMU / the process, reset a real board. */
 void hal_shutdown(int code) __attribute__((noreturn));
 

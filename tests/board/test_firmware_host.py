@@ -137,3 +137,15 @@ def test_pty_mode_prints_its_path_and_serves_frames(host_fw: Path) -> None:
 def test_unknown_argument_is_refused(host_fw: Path) -> None:
     proc = subprocess.run([host_fw, "--serial"], capture_output=True, timeout=5, check=False)
     assert proc.returncode == 2 and b"--serial" in proc.stderr
+
+
+def test_bulk_path_reads_a_host_file(piped: fw.Link, tmp_path: Path) -> None:
+    model = sample_model("tiny").read_bytes()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    load = piped.ok(fw.MODEL_HOST_FILE, 60,
+                    struct.pack("<II", len(model), zlib.crc32(model)) + str(path).encode())
+    assert struct.unpack_from("<II", load, 4) == (len(model), zlib.crc32(model))
+    wrong_size = struct.pack("<II", len(model) + 1, 0) + str(path).encode()
+    reply = piped.call(fw.MODEL_HOST_FILE, 61, wrong_size)
+    assert reply.status == fw.BAD_LENGTH and str(path) in reply.message

@@ -189,3 +189,21 @@ def test_model_linked_into_flash_runs_without_upload(tiny: bytes) -> None:
         np.testing.assert_array_equal(np.frombuffer(out, np.int8).reshape(ref.shape), ref)
     finally:
         qb.stop()
+
+
+@pytest.mark.slow
+def test_bulk_path_reads_the_model_through_semihosting(an386: fw.Link) -> None:
+    """The optional fast path for tables of many models (the UART stays default)."""
+    path = sample_model("cnn100k")
+    model = path.read_bytes()
+    request = struct.pack("<II", len(model), zlib.crc32(model)) + str(path).encode()
+    t0 = time.monotonic()
+    load = an386.ok(fw.MODEL_HOST_FILE, 50, request)
+    assert time.monotonic() - t0 < 2.0, "semihosting should beat the UART by far"
+    assert struct.unpack_from("<II", load, 4) == (len(model), zlib.crc32(model))
+    bad_crc = struct.pack("<II", len(model), 1) + str(path).encode()
+    assert an386.call(fw.MODEL_HOST_FILE, 51, bad_crc).status == fw.MODEL_CRC_MISMATCH
+    missing = struct.pack("<II", 1, 0) + b"/nonexistent/model.tflite"
+    reply = an386.call(fw.MODEL_HOST_FILE, 52, missing)
+    assert reply.status == fw.HOST_FILE and "/nonexistent/model.tflite" in reply.message
+    assert answers_ping(an386, 53)

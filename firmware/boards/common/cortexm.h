@@ -52,5 +52,6 @@ extern uint32_t __stack_bottom, __stack_top;
 void hn_stack_paint(void);
 uint32_t hn_calib_loop_ticks(void);
 void hn_semihost_exit(int code) __attribute__((noreturn));
+int hn_semihost_read_file(const char *path, uint8_t *dst, uint32_t cap, uint32_t *len);
 
 #endif /* HN_CORTEXM_H */

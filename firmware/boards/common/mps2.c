@@ -53,6 +53,10 @@ uint32_t hal_calib_ticks(void) { return calib_ticks; }
 
 void hal_shutdown(int code) { hn_semihost_exit(code); }
 
+int hal_host_file_read(const char *path, uint8_t *dst, uint32_t cap, uint32_t *len) {
+    return hn_semihost_read_file(path, dst, cap, len);
+}
+
 /* A fault on an emulated board ends QEMU with a distinctive status (3) so the
  * host launcher reports a crash instead of a timeout. */
 void hal_fault(void) { hn_semihost_exit(3); }

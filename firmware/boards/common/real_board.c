@@ -35,3 +35,11 @@ void hal_shutdown(int code) {
 }
 
 void hal_fault(void) { system_reset(); }
+
+int hal_host_file_read(const char *path, uint8_t *dst, uint32_t cap, uint32_t *len) {
+    (void)path;
+    (void)dst;
+    (void)cap;
+    (void)len;
+    return HAL_FILE_UNSUPPORTED;
+}

@@ -130,6 +130,25 @@ uint32_t hal_calib_ticks(void) { return 0; }
 uint32_t hal_stack_bytes(void) { return 0; }
 uint32_t hal_stack_high_water(void) { return 0; }
 
+int hal_host_file_read(const char *path, uint8_t *dst, uint32_t cap, uint32_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return HAL_FILE_CANNOT_OPEN;
+    int rc = HAL_FILE_OK;
+    if (fseek(f, 0, SEEK_END) != 0) rc = HAL_FILE_READ_ERROR;
+    long size = rc ? -1 : ftell(f);
+    if (size < 0) {
+        rc = HAL_FILE_READ_ERROR;
+    } else if ((unsigned long)size > cap) {
+        rc = HAL_FILE_TOO_BIG;
+    } else {
+        rewind(f);
+        if (fread(dst, 1, (size_t)size, f) != (size_t)size) rc = HAL_FILE_READ_ERROR;
+        *len = (uint32_t)size;
+    }
+    fclose(f);
+    return rc;
+}
+
 /* Closing a pty master discards what the host has not read yet, so wait
  * (up to 2 s) until the SHUTDOWN reply has left the slave's input queue. */
 void hal_shutdown(int code) {
