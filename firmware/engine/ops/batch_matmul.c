@@ -159,37 +159,39 @@ static void transpose_into(const int8_t *src, int32_t outer, int32_t inner, int8
     }
 }
 
+/* Sums wrap modulo 2^32 (uint32) like TFLM's int32 accumulators, without
+ * C's signed-overflow UB for hostile depths. */
 static int32_t sum_i8(const int8_t *v, int32_t n)
 {
-    int32_t s = 0;
+    uint32_t s = 0;
     for (int32_t k = 0; k < n; ++k) {
-        s += v[k];
+        s += (uint32_t)(int32_t)v[k];
     }
-    return s;
+    return (int32_t)s;
 }
 
 static int32_t dot_i8(const int8_t *a, const int8_t *b, int32_t n)
 {
-    int32_t s = 0;
+    uint32_t s = 0;
     for (int32_t k = 0; k < n; ++k) {
-        s += (int32_t)a[k] * (int32_t)b[k];
+        s += (uint32_t)((int32_t)a[k] * (int32_t)b[k]);
     }
-    return s;
+    return (int32_t)s;
 }
 
 /* Two dot products sharing the lhs row: one lhs load feeds two MACs. */
 static void dot2_i8(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t n,
                     int32_t *s0, int32_t *s1)
 {
-    int32_t acc0 = 0;
-    int32_t acc1 = 0;
+    uint32_t acc0 = 0;
+    uint32_t acc1 = 0;
     for (int32_t k = 0; k < n; ++k) {
         const int32_t x = a[k];
-        acc0 += x * (int32_t)b0[k];
-        acc1 += x * (int32_t)b1[k];
+        acc0 += (uint32_t)(x * (int32_t)b0[k]);
+        acc1 += (uint32_t)(x * (int32_t)b1[k]);
     }
-    *s0 = acc0;
-    *s1 = acc1;
+    *s0 = (int32_t)acc0;
+    *s1 = (int32_t)acc1;
 }
 
 static int8_t requantize(const batch_matmul_data *d, uint32_t acc)

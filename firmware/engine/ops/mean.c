@@ -165,12 +165,12 @@ static hn_status mean_prepare(hn_op_ctx *ctx)
 static void sum_adjacent_axes(const mean_data *d, const int8_t *x, int32_t *sums)
 {
     for (int32_t o = 0; o < d->outer; ++o) {
-        int32_t *s = sums + o * d->inner;
+        uint32_t *s = (uint32_t *)sums + o * d->inner; /* wraps like TFLM's int32 */
         const int8_t *block = x + o * d->count * d->inner;
         if (d->inner == 1) {
-            int32_t acc = 0;
+            uint32_t acc = 0;
             for (int32_t r = 0; r < d->count; ++r) {
-                acc += block[r];
+                acc += (uint32_t)(int32_t)block[r];
             }
             s[0] = acc;
             continue;
@@ -181,7 +181,7 @@ static void sum_adjacent_axes(const mean_data *d, const int8_t *x, int32_t *sums
         for (int32_t r = 0; r < d->count; ++r) {
             const int8_t *row = block + r * d->inner;
             for (int32_t i = 0; i < d->inner; ++i) {
-                s[i] += row[i];
+                s[i] += (uint32_t)(int32_t)row[i];
             }
         }
     }
@@ -199,7 +199,7 @@ static void sum_groups(const mean_data *d, const int8_t *x, int32_t n_in, int32_
         sums[i] = 0;
     }
     for (int32_t i = 0; i < n_in; ++i) {
-        sums[o] += x[i];
+        sums[o] = (int32_t)((uint32_t)sums[o] + (uint32_t)(int32_t)x[i]);
         for (int k = d->ndim - 1; k >= 0; --k) {
             o += d->out_strides[k];
             if (++index[k] < d->dims[k]) {
@@ -226,7 +226,9 @@ static hn_status mean_eval(hn_op_ctx *ctx)
     sum_groups(d, (const int8_t *)ctx->inputs[0]->data, n_in, sums);
     for (int32_t i = 0; i < d->num_outputs; ++i) {
         const int32_t v =
-            hn_mbqm(sums[i] - d->input_zero_point * d->count, d->multiplier, d->shift) +
+            hn_mbqm((int32_t)((uint32_t)sums[i] -
+                              (uint32_t)d->input_zero_point * (uint32_t)d->count),
+                    d->multiplier, d->shift) +
             d->output_zero_point;
         y[i] = (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
     }

@@ -25,7 +25,7 @@ typedef struct {
 
 typedef struct {
     int32_t begin[SS_RANK], end[SS_RANK], stride[SS_RANK];
-    int32_t begin_mask, end_mask, shrink_mask;
+    uint32_t begin_mask, end_mask, shrink_mask;
 } slice_spec;
 
 static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi)
@@ -42,7 +42,7 @@ static int32_t start_for_axis(const slice_spec *p, int32_t axis_size, int axis)
         start += axis_size;
     }
     start = stride > 0 ? clamp_i32(start, 0, axis_size) : clamp_i32(start, -1, axis_size - 1);
-    if (p->begin_mask & (1 << axis)) {
+    if (p->begin_mask & (1u << axis)) {
         start = stride > 0 ? 0 : axis_size - 1;
     }
     return start;
@@ -51,7 +51,7 @@ static int32_t start_for_axis(const slice_spec *p, int32_t axis_size, int axis)
 /* TFLM StridedSliceEndForAxis (offset == false). */
 static int32_t end_for_axis(const slice_spec *p, int32_t axis_size, int axis, int32_t start)
 {
-    if (p->shrink_mask & (1 << axis)) {
+    if (p->shrink_mask & (1u << axis)) {
         return start >= axis_size ? start : start + 1;
     }
     int32_t end = p->end[axis];
@@ -60,19 +60,19 @@ static int32_t end_for_axis(const slice_spec *p, int32_t axis_size, int axis, in
         end += axis_size;
     }
     end = stride > 0 ? clamp_i32(end, 0, axis_size) : clamp_i32(end, -1, axis_size - 1);
-    if (p->end_mask & (1 << axis)) {
+    if (p->end_mask & (1u << axis)) {
         end = stride > 0 ? axis_size : -1;
     }
     return end;
 }
 
+/* Number of indices start, start + stride, ... before reaching end (TFLM's
+ * loop condition), in 64-bit so that hostile strides cannot overflow. */
 static int32_t steps(int32_t start, int32_t end, int32_t stride)
 {
-    int32_t n = 0;
-    for (int32_t i = start; stride > 0 ? i < end : i > end; i += stride) {
-        ++n;
-    }
-    return n;
+    const int64_t span = stride > 0 ? (int64_t)end - start : (int64_t)start - end;
+    const int64_t step = stride > 0 ? (int64_t)stride : -(int64_t)stride;
+    return span > 0 ? (int32_t)((span + step - 1) / step) : 0;
 }
 
 static hn_status read_index_tensor(hn_op_ctx *ctx, int which, const char *name, int rank,
@@ -121,9 +121,10 @@ static hn_status read_spec(hn_op_ctx *ctx, int rank, slice_spec *p)
                            "supported by TFLM", (long)ellipsis, (long)new_axis,
                            hn_fb_bool(&ctx->options, 5, 0));
     }
-    p->begin_mask = (hn_fb_i32(&ctx->options, 0, 0) << pad) | ((1 << pad) - 1);
-    p->end_mask = (hn_fb_i32(&ctx->options, 1, 0) << pad) | ((1 << pad) - 1);
-    p->shrink_mask = hn_fb_i32(&ctx->options, 4, 0) << pad;
+    const uint32_t padded_axes = (1u << pad) - 1u; /* fully taken leading axes */
+    p->begin_mask = ((uint32_t)hn_fb_i32(&ctx->options, 0, 0) << pad) | padded_axes;
+    p->end_mask = ((uint32_t)hn_fb_i32(&ctx->options, 1, 0) << pad) | padded_axes;
+    p->shrink_mask = (uint32_t)hn_fb_i32(&ctx->options, 4, 0) << pad;
     for (int i = 0; i < SS_RANK; ++i) {
         if (p->stride[i] == 0) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
@@ -139,7 +140,7 @@ static hn_status check_output(hn_op_ctx *ctx, const slice_spec *p, const strided
     int kept = 0;
     int ok = 1;
     for (int i = SS_RANK - rank; i < SS_RANK && ok; ++i) {
-        if (!(p->shrink_mask & (1 << i))) {
+        if (!(p->shrink_mask & (1u << i))) {
             ok = kept < (int)out->ndim && out->dims[kept] == d->count[i];
             ++kept;
         }

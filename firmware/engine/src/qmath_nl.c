@@ -8,6 +8,7 @@
 #include "hn_kernel_util.h"
 #include "hn_qmath.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -82,6 +83,9 @@ int16_t hn_nl_sdhm16(int16_t a, int16_t b)
 
 int16_t hn_nl_rdbpot16(int16_t x, int exponent)
 {
+    /* Any exponent >= 16 gives the same result on int16; clamp so that
+     * hostile scales cannot make the shift undefined. */
+    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent);
     /* int16 masks are truncated like Dup<int16_t>((1ll << exponent) - 1). */
     const int16_t mask = (int16_t)(((int64_t)1 << exponent) - 1);
     const int16_t remainder = (int16_t)(x & mask);
@@ -91,6 +95,7 @@ int16_t hn_nl_rdbpot16(int16_t x, int exponent)
 
 int16_t hn_nl_sat_left_shift16(int16_t x, int amount)
 {
+    amount = amount < 0 ? 0 : (amount > 31 ? 31 : amount); /* saturates the same */
     const int64_t r = (int64_t)x * ((int64_t)1 << amount);
     if (r > INT16_MAX) {
         return INT16_MAX;
@@ -105,6 +110,11 @@ int16_t hn_nl_sat_left_shift16(int16_t x, int amount)
 
 void hn_nl_frexp_multiplier(double real, int32_t *multiplier, int *shift)
 {
+    if (!(real > 0.0) || !(real <= DBL_MAX)) { /* only hostile scales get here */
+        *multiplier = 0;
+        *shift = 0;
+        return;
+    }
     const double q = frexp(real, shift);
     int64_t q_fixed = (int64_t)round(q * (double)(1LL << 31));
     if (q_fixed >= (1LL << 31)) {
@@ -317,7 +327,8 @@ hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t)
                            "%s needs one per-tensor scale/zero point (has %u)", what,
                            (unsigned)t->n_quant);
     }
-    if (!(t->scale > 0.0f) || t->zero_point < -128 || t->zero_point > 127) {
+    if (!(t->scale > 0.0f) || !(t->scale <= FLT_MAX) || t->zero_point < -128 ||
+        t->zero_point > 127) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
                            "%s has invalid quantization (scale %g, zero point %ld)", what,
                            (double)t->scale, (long)t->zero_point);
