@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from hilnas.engine import fuzz
 
 pytestmark = pytest.mark.slow

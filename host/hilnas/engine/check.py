@@ -43,6 +43,7 @@ class CheckResult:
     engine_arena: int
     tflm_arena: int
     mismatch: OpMismatch | None = None
+    ops_compared: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -104,8 +105,14 @@ def _first_mismatch(eng: Engine, tflm, op: int) -> OpMismatch | None:
     return None
 
 
-def compare_with_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> CheckResult:
-    """Run both interpreters on ``inputs``; locate the first differing op."""
+def compare_with_tflm(model: bytes, inputs: Sequence[np.ndarray],
+                      all_ops: bool = False) -> CheckResult:
+    """Run both interpreters on ``inputs``; locate the first differing op.
+
+    With ``all_ops=True`` every op's output is compared even when the final
+    outputs agree (whole-model tests: a random-weight net can have an output
+    that barely depends on its input, its intermediates always do).
+    """
     eng = Engine(model)
     for i, x in enumerate(inputs):
         eng.set_input(x, i)
@@ -114,7 +121,7 @@ def compare_with_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> CheckResult
     want, tflm_arena = run_tflm(model, inputs, eng.num_outputs)
     equal = all(g.tobytes() == w.astype(g.dtype).tobytes() for g, w in zip(got, want, strict=True))
     result = CheckResult(equal, got, want, eng.arena_required, tflm_arena)
-    if equal:
+    if equal and not all_ops:
         return result
     tflm = tflm_interpreter(model, preserve=True)
     for i, x in enumerate(inputs):
@@ -126,4 +133,5 @@ def compare_with_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> CheckResult
         result.mismatch = _first_mismatch(eng, tflm, op)
         if result.mismatch is not None:
             break
+        result.ops_compared += 1
     return result
