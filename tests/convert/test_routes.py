@@ -37,3 +37,31 @@ def test_single_route_and_json_report(user_models, tiny_calib: np.ndarray, tmp_p
     for stage in ("export_float", "float_checks", "quantize", "int8_checks", "tflm"):
         assert result.report["timings_s"][f"litert.{stage}"] >= 0
     assert result.report_path == tmp_path / "t.json"
+
+
+@pytest.mark.slow
+def test_onnx2tf_route_never_touches_the_network(user_models, tiny_calib, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """onnx2tf downloads a calibration sample for 3-channel inputs unless we pre-empt it."""
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    result = convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib,
+                     tmp_path / "t.tflite", routes=("onnx2tf",))
+    assert result.route == "onnx2tf"
+    assert result.report["timings_cpu_s"]["total"] > 0
+
+
+@pytest.mark.slow
+def test_repeated_conversions_in_one_process(user_models, tiny_calib, tmp_path: Path) -> None:
+    """The search converts many subnets in one process: results must not drift."""
+    first = convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib, tmp_path / "a.tflite",
+                    routes=("onnx2tf",))
+    second = convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib, tmp_path / "b.tflite",
+                     routes=("onnx2tf",))
+    assert first.tflite_path.read_bytes() == second.tflite_path.read_bytes()
+    assert first.arena_bytes == second.arena_bytes

@@ -144,6 +144,16 @@ def run_route(
     heldout: np.ndarray, timer: _Timer,
 ) -> tuple[bytes, dict]:
     """One route end to end with every check; returns the int8 bytes and check results."""
+    try:
+        return _checked_route(route, model, example, calib, heldout, timer)
+    finally:
+        route.release()
+
+
+def _checked_route(
+    route: Route, model: nn.Module, example: torch.Tensor, calib: np.ndarray,
+    heldout: np.ndarray, timer: _Timer,
+) -> tuple[bytes, dict]:
     results: dict[str, dict] = {}
     with timer.stage(f"{route.name}.export_float"):
         fm: FloatModel = route.export_float(model, example)

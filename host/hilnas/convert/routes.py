@@ -2,12 +2,13 @@
 
 Each route is one entry of :data:`ROUTES`. The converter tries them in order and judges
 every candidate with the *same* checks (hilnas.convert.checks); the first route whose
-model passes them all wins. A route only has to implement two steps:
+model passes them all wins. A route implements:
 
 * ``export_float(model, example)`` -> :class:`FloatModel` (the float .tflite plus the
   route-private state its quantizer needs),
 * ``quantize(float_model, calib)`` -> int8 .tflite bytes; ``calib`` is NCHW (PyTorch) and
-  the route transposes it to its own input layout.
+  the route transposes it to its own input layout;
+* ``release()`` frees library state between conversions (the search converts hundreds).
 
 Why two routes (DESIGN.md §3): onnx2tf gives NHWC graphs with few TRANSPOSE ops and uses
 TensorFlow's mature int8 quantizer, but it is fragile on some ViT idioms and can silently
@@ -46,6 +47,10 @@ class Route(Protocol):
     def export_float(self, model: nn.Module, example: torch.Tensor) -> FloatModel: ...
 
     def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes: ...
+
+    def release(self) -> None:
+        """Free per-conversion state held by the route's libraries (called after each try)."""
+        ...
 
 
 def to_layout(x: np.ndarray, layout: str) -> np.ndarray:
@@ -126,6 +131,15 @@ class Onnx2TfRoute:
     def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
         return tflite_converter_int8(float_model.state, to_layout(calib, float_model.input_layout))
 
+    def release(self) -> None:
+        """Drop tf_keras' global graph state: without it RSS grows with every conversion."""
+        import gc
+        import sys
+
+        if "tf_keras" in sys.modules:
+            sys.modules["tf_keras"].backend.clear_session()
+        gc.collect()
+
 
 class LiteRtRoute:
     """torch.export via litert-torch -> float .tflite -> ai-edge-quantizer static int8."""
@@ -149,6 +163,11 @@ class LiteRtRoute:
     def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
         with contextlib.redirect_stderr(io.StringIO()), _OutputTail():
             return ai_edge_static_int8(float_model.tflite, calib)
+
+    def release(self) -> None:
+        import gc
+
+        gc.collect()
 
 
 #: Name -> route; :func:`hilnas.convert.convert` tries them in the order it is given.
