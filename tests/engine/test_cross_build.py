@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from hilnas.engine import cross
 
 pytestmark = pytest.mark.slow

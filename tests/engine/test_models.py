@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hilnas.engine import Engine, zoo
 from hilnas.engine.check import compare_with_tflm
 

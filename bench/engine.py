@@ -1,0 +1,117 @@
+"""Benchmark the C engine against TFLite Micro on the test models.
+
+Prints, per model: arena bytes (engine plan vs TFLM "Arena allocation total"),
+the engine library's code size (.text, Cortex-M4 -Os, same for every model),
+and host time per inference (median of --runs) of the engine's host build and
+of the TFLM Python runtime (reference kernels), plus whether the outputs are
+bit-exact. Models: the MLPerf Tiny architectures (random weights, int8) and,
+with --reference, the converter's reference models (slow first conversion,
+cached afterwards).
+
+Usage: .venv/bin/python bench/engine.py [--runs 20] [--no-reference] [--json out.json]
+Host times on a shared 2-core machine are noisy; instruction counts on the
+emulated M4 (QEMU icount) come with the board layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def median_seconds(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_model(name: str, model: bytes, runs: int) -> dict:
+    from hilnas.engine import Engine
+    from hilnas.engine.check import tflm_arena_bytes, tflm_interpreter
+
+    eng = Engine(model, timing=False)
+    rng = np.random.default_rng(0)
+    inputs = [rng.integers(-128, 128, eng.input_info(i).shape, dtype=np.int8)
+              for i in range(eng.num_inputs)]
+    tflm = tflm_interpreter(model)
+
+    # Both planners reuse the input's bytes once it is dead, so every timed
+    # inference starts by setting the input again (as a board must, too).
+    def run_engine() -> None:
+        for i, x in enumerate(inputs):
+            eng.set_input(x, i)
+        eng.invoke()
+
+    def run_tflm() -> None:
+        for i, x in enumerate(inputs):
+            tflm.set_input(x, i)
+        tflm.invoke()
+
+    eng_s = median_seconds(run_engine, runs)
+    tflm_s = median_seconds(run_tflm, runs)
+    exact = all(eng.get_output(k).tobytes() == np.asarray(tflm.get_output(k)).tobytes()
+                for k in range(eng.num_outputs))
+    return {"model": name, "bytes": len(model), "ops": eng.num_ops,
+            "engine_arena": eng.arena_required, "tflm_arena": tflm_arena_bytes(tflm),
+            "engine_ms": eng_s * 1e3, "tflm_ms": tflm_s * 1e3, "bit_exact": exact}
+
+
+def code_size() -> int:
+    from hilnas.engine import cross
+
+    b = cross.build("cortex-m4", "Os")
+    if not b.ok:
+        print(b.log[-2000:], file=sys.stderr)
+        return -1
+    return cross.text_size(b.library)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the converter reference models (slow first conversion)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from hilnas.engine import zoo
+
+    models = [(n, lambda n=n: zoo.build(n)) for n in zoo.MODELS]
+    if not args.no_reference:
+        models += [(n, lambda n=n: zoo.build_reference(n)) for n in zoo.REFERENCE_MODELS]
+    text = code_size()
+    rows = []
+    for name, make in models:
+        rows.append(bench_model(name, make(), args.runs))
+    table = Table(title=f"engine vs TFLM (engine .text, M4 -Os: {text} bytes; host times, "
+                        f"median of {args.runs}, noisy shared machine)")
+    for col in ("model", "ops", "arena engine", "arena TFLM", "engine ms", "TFLM ms",
+                "bit-exact"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for r in rows:
+        table.add_row(r["model"], str(r["ops"]), str(r["engine_arena"]), str(r["tflm_arena"]),
+                      f"{r['engine_ms']:.2f}", f"{r['tflm_ms']:.2f}",
+                      "yes" if r["bit_exact"] else "NO")
+    Console().print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"engine_text_m4_os": text, "models": rows}, f, indent=2)
+    return 0 if all(r["bit_exact"] and r["engine_arena"] <= r["tflm_arena"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
