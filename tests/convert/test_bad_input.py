@@ -154,3 +154,10 @@ def test_cli_bad_model_spec(spec: str, message: str, out_dir: Path, capsys) -> N
                "-o", str(out_dir / "m.tflite")])
     assert rc == 2
     assert message in stderr_text(capsys)
+
+
+def test_input_shape_the_model_cannot_take(user_models, out_dir: Path) -> None:
+    calib = np.zeros((2, 5, 16, 16), np.float32)
+    with pytest.raises(ConfigError, match=r"forward pass fails on input shape \[1, 5, 16, 16\]"):
+        convert(user_models.tiny_cnn(), (1, 5, 16, 16), calib, out_dir / "m.tflite")
+    assert_no_output(out_dir)

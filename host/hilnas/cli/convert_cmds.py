@@ -20,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c = subparsers.add_parser(
         "convert", help="PyTorch model -> checked full-int8 TFLite Micro model (+ JSON report)"
     )
-    c.add_argument("--model", help="pkg.module:factory, file.py:factory, or built-in mbv2 /"
-                   " mobilevit")
+    from hilnas.convert.sources import MODEL_SOURCES
+
+    for source in MODEL_SOURCES:
+        source.add_arguments(c)
     c.add_argument("--input-shape", default=None, help="static NCHW shape, e.g. 1x3x96x96"
                    " (built-in models default to 1x3x96x96)")
     c.add_argument("-o", "--output", type=Path, required=True, help="output .tflite path")

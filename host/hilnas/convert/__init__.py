@@ -10,15 +10,24 @@ Public API (stable; other stages call it):
   ``(model_bytes) -> int``: the TFLM golden reference (no torch import);
 * :func:`read_model` for ops, tensors and quantization of any .tflite.
 
-torch and TensorFlow are imported lazily so that ``tflm_run`` stays cheap.
+Everything is imported lazily: ``tflm_run`` never pulls in torch or TensorFlow, and the
+CLI can import :mod:`hilnas.convert.sources` while ``hilnas --help`` stays instant.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from hilnas.convert.tflite_reader import ModelInfo, read_model, read_model_file
-from hilnas.convert.tflm import tflm_arena_bytes, tflm_run
+_LAZY = {
+    "ConversionResult": "hilnas.convert.pipeline",
+    "convert": "hilnas.convert.pipeline",
+    "ModelInfo": "hilnas.convert.tflite_reader",
+    "read_model": "hilnas.convert.tflite_reader",
+    "read_model_file": "hilnas.convert.tflite_reader",
+    "tflm_arena_bytes": "hilnas.convert.tflm",
+    "tflm_run": "hilnas.convert.tflm",
+}
 
 __all__ = [
     "ConversionResult",
@@ -32,8 +41,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"convert", "ConversionResult"}:
-        from hilnas.convert import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module 'hilnas.convert' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hilnas.convert' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

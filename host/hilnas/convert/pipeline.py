@@ -179,6 +179,18 @@ def _checked_route(
     return int8, results
 
 
+def _check_forward(model: nn.Module, example: torch.Tensor) -> None:
+    """The model must run in PyTorch on the given shape before any converter sees it."""
+    try:
+        with torch.no_grad():
+            model(example)
+    except Exception as exc:
+        raise ConfigError(
+            f"model forward pass fails on input shape {list(example.shape)}:"
+            f" {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        ) from exc
+
+
 def _reject_float_only_modules(model: nn.Module) -> None:
     """Name the module that can never be int8 on TFLM before any conversion runs."""
     for name, module in model.named_modules():
@@ -229,11 +241,17 @@ def convert(
     cpu_timings: dict[str, float] = {}
     timer = _Timer(timings, progress, cpu_timings)
     attempts: list[dict] = []
+    _check_forward(model, example)
     for route in route_objs:
         try:
             int8, results = run_route(route, model, example, calib_arr, held_arr, timer)
         except ConvertError as exc:
             attempts.append({"route": route.name, "passed": False, "error": str(exc)})
+            continue
+        except Exception as exc:  # a library bug must not stop the next route from trying
+            detail = " ".join(str(exc).split())[:400]
+            attempts.append({"route": route.name, "passed": False,
+                             "error": f"unexpected {type(exc).__name__} in {route.name}: {detail}"})
             continue
         attempts.append({"route": route.name, "passed": True})
         cpu_timings["total"] = round(time.process_time() - cpu_start, 3)

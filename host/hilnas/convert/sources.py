@@ -1,9 +1,11 @@
 """Where a model to convert comes from: pluggable *model sources* for ``hilnas convert``.
 
-A source turns parsed CLI arguments into a :class:`LoadedModel` (module, static input
-shape, calibration and held-out sets). ``--model`` is the first source; the supernet's
-``--arch ARCH.json --ckpt C`` will be another entry of :data:`MODEL_SOURCES`, and the
-convert handler does not change.
+A :class:`ModelSource` adds its own CLI options and turns parsed arguments into a
+:class:`LoadedModel` (module, static input shape, calibration and held-out sets), or
+returns None when its options were not given. ``--model`` is the first source; the
+supernet's ``--arch ARCH.json --ckpt C`` becomes one more entry of :data:`MODEL_SOURCES`
+(use :func:`attach_data` for the shared --calib/--heldout handling) and neither the
+convert handler nor the parser changes.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from hilnas.convert.calib import CALIB_SEED, HELDOUT_SEED, load_npy, synthetic_images
 from hilnas.errors import ConfigError
+
+if TYPE_CHECKING:  # numpy is imported by the handler, not by `hilnas --help`
+    import numpy as np
 
 #: Synthetic samples for built-in models when no --calib is given.
 SYNTHETIC_CALIB_COUNT = 32
@@ -99,6 +102,11 @@ def _build(spec: str, factory: Callable[[], object]) -> object:
     return model
 
 
+def add_model_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="pkg.module:factory, file.py:factory, or built-in"
+                        " mbv2 / mobilevit")
+
+
 def from_model_spec(args: argparse.Namespace) -> LoadedModel | None:
     """The ``--model`` source: a built-in name or an importable factory."""
     spec = getattr(args, "model", None)
@@ -115,11 +123,14 @@ def from_model_spec(args: argparse.Namespace) -> LoadedModel | None:
         shape = INPUT_SHAPE
     else:
         raise ConfigError(f"--model {spec}: --input-shape is required for user models")
-    return _with_data(args, module, shape, spec, builtin)
+    return attach_data(args, module, shape, spec, builtin)
 
 
-def _with_data(args: argparse.Namespace, module: object, shape: tuple[int, ...], label: str,
-               builtin: bool) -> LoadedModel:
+def attach_data(args: argparse.Namespace, module: object, shape: tuple[int, ...], label: str,
+                builtin: bool) -> LoadedModel:
+    """Add --calib/--heldout (or, for built-in models only, synthetic sets) to a model."""
+    from hilnas.convert.calib import CALIB_SEED, HELDOUT_SEED, load_npy, synthetic_images
+
     heldout = load_npy(args.heldout, "held-out") if args.heldout else None
     if args.calib:
         return LoadedModel(module, shape, load_npy(args.calib), heldout, label, str(args.calib))
@@ -132,13 +143,24 @@ def _with_data(args: argparse.Namespace, module: object, shape: tuple[int, ...],
                        f"synthetic (built-in model, seed {CALIB_SEED}; no --calib given)")
 
 
-#: Tried in order; the first that recognises the arguments provides the model.
-MODEL_SOURCES: list[Callable[[argparse.Namespace], LoadedModel | None]] = [from_model_spec]
+@dataclass(frozen=True)
+class ModelSource:
+    """One way to name a model on the command line (options + loader)."""
+
+    name: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    load: Callable[[argparse.Namespace], LoadedModel | None]
+
+
+#: Tried in order; the first whose options were given provides the model.
+MODEL_SOURCES: list[ModelSource] = [
+    ModelSource("model", add_model_spec_arguments, from_model_spec),
+]
 
 
 def load_model(args: argparse.Namespace) -> LoadedModel:
     for source in MODEL_SOURCES:
-        loaded = source(args)
+        loaded = source.load(args)
         if loaded is not None:
             return loaded
     raise ConfigError("no model given: use --model pkg.module:factory (or mbv2 / mobilevit)")
