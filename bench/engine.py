@@ -85,10 +85,9 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
+    from hilnas.engine import zoo
     from rich.console import Console
     from rich.table import Table
-
-    from hilnas.engine import zoo
 
     models = [(n, lambda n=n: zoo.build(n)) for n in zoo.MODELS]
     if not args.no_reference:
