@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import oplib
 import pytest
-
 from hilnas.engine import Engine
 from hilnas.errors import EngineError
 
