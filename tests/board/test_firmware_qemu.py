@@ -68,8 +68,17 @@ def an386() -> Iterator[fw.Link]:
         qb.stop()
 
 
-def profile_once(link: fw.Link, model: bytes, x: np.ndarray, runs: int = 3):
-    load = link.upload(model)
+def load_from_host_file(link: fw.Link, path: Path) -> bytes:
+    model = path.read_bytes()
+    request = struct.pack("<II", len(model), zlib.crc32(model)) + str(path).encode()
+    return link.ok(fw.MODEL_HOST_FILE, 6, request)
+
+
+def profile_once(link: fw.Link, model: bytes, x: np.ndarray, runs: int = 3,
+                 path: Path | None = None):
+    """Load (UART upload, or the semihosting bulk path when ``path`` is given),
+    set the input, RUN; returns the run result, the output and the op records."""
+    load = load_from_host_file(link, path) if path else link.upload(model)
     _arena, model_bytes, crc, n_ops, n_in, n_out, in_bytes, out_bytes = struct.unpack(
         "<IIIHBBII", load)
     assert (model_bytes, crc, n_in, n_out) == (len(model), zlib.crc32(model), 1, 1)
@@ -111,18 +120,21 @@ def test_board_boots_profiles_bit_exact_and_repeatably(board: str, tiny: bytes) 
 
 @pytest.mark.slow
 def test_two_launches_give_identical_counts_on_a_100k_model() -> None:
-    model = sample_model("cnn100k").read_bytes()
+    """Launch 1 streams the ~114 KB model over the UART, launch 2 loads it via
+    semihosting: same instruction counts, per-op ticks and output."""
+    path = sample_model("cnn100k")
+    model = path.read_bytes()
     x = random_input(model, seed=1)
     results = []
-    for _ in range(2):
+    for via_file in (False, True):
         qb = boot("mps2-an386")
         try:
             link = fw.Link(qb.transport)
-            results.append(profile_once(link, model, x, runs=2))
+            results.append(profile_once(link, model, x, runs=2, path=path if via_file else None))
         finally:
             qb.stop()
-    (run_a, out_a, ops_a), (run_b, _out_b, ops_b) = results
-    assert run_a.lat_min == run_b.lat_min and ops_a == ops_b
+    (run_a, out_a, ops_a), (run_b, out_b, ops_b) = results
+    assert run_a.lat_min == run_b.lat_min and ops_a == ops_b and out_a == out_b
     ref = tflm_reference(model, x)
     np.testing.assert_array_equal(np.frombuffer(out_a, np.int8).reshape(ref.shape), ref)
 
