@@ -118,6 +118,7 @@ def main() -> int:
     ap.add_argument("--bytes", type=int, default=16 * 1024, help="bytes per rate measurement")
     ap.add_argument("--pairs", type=int, default=3, help="raw/protocol pairs per board")
     ap.add_argument("--boards", default=",".join(EMULATED))
+    ap.add_argument("--parts", default="streaming,instructions,cli")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     console = Console()
@@ -126,7 +127,32 @@ def main() -> int:
     for name in args.boards.split(","):  # build first so no build time leaks into figures
         build_firmware(load_profile(name))
 
-    stream = bench_streaming(args.boards.split(","), args.bytes, args.pairs)
+    parts = set(args.parts.split(","))
+    stream, instr, walls = [], [], []
+    if "streaming" in parts:
+        stream = bench_streaming(args.boards.split(","), args.bytes, args.pairs)
+        print_streaming(console, stream, args)
+    models = reference_models() if parts & {"instructions", "cli"} else {}
+    if "instructions" in parts:
+        instr = bench_instructions(models)
+        print_instructions(console, instr)
+    if "cli" in parts:
+        model = models["cnn100k"]
+        walls = [bench_cli_wall(model) for _ in range(3)]
+        console.print(
+            f"one `hilnas profile` call, {model.name} ({model.stat().st_size:,} bytes) on "
+            f"mps2-an386, boot included: {min(walls):.2f} s best / {sorted(walls)[1]:.2f} s "
+            f"median of 3 (target <= 10 s; load average {os.getloadavg()[0]:.1f} on a shared "
+            "machine: noisy)"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"streaming": stream, "instructions": instr, "cli_wall_s": walls}, indent=1
+        ))  # fmt: skip
+    return 0
+
+
+def print_streaming(console: Console, stream: list[dict], args: argparse.Namespace) -> None:
     t = Table(
         title=f"host->board streaming, {args.bytes} bytes per figure, median of {args.pairs} "
         f"alternating raw/protocol pairs (load average {os.getloadavg()[0]:.1f})"
@@ -138,8 +164,8 @@ def main() -> int:
                   f"{r['overhead']:.1%}", f"{r['overhead_max']:.1%}")  # fmt: skip
     console.print(t)
 
-    models = reference_models()
-    instr = bench_instructions(models)
+
+def print_instructions(console: Console, instr: list[dict]) -> None:
     t = Table(title="instructions per inference on mps2-an386 (Cortex-M4, QEMU -icount, exact)")
     for col in ("model", "bytes", "instructions", "arena", "ops", "top op (share)"):
         t.add_column(col, justify="right")
@@ -147,19 +173,6 @@ def main() -> int:
         t.add_row(r["model"], f"{r['bytes']:,}", f"{r['instructions']:,.0f}", f"{r['arena']:,}",
                   str(r["ops"]), f"{r['top_op']} ({r['top_share']:.0%})")  # fmt: skip
     console.print(t)
-
-    model = models["cnn100k"]
-    walls = [bench_cli_wall(model) for _ in range(3)]
-    console.print(
-        f"one `hilnas profile` call, {model.name} ({model.stat().st_size:,} bytes) on mps2-an386, "
-        f"boot included: {min(walls):.2f} s best / {sorted(walls)[1]:.2f} s median of 3 "
-        f"(target <= 10 s; load average {os.getloadavg()[0]:.1f} on a shared machine: noisy)"
-    )
-    if args.json:
-        args.json.write_text(json.dumps(
-            {"streaming": stream, "instructions": instr, "cli_wall_s": walls}, indent=1
-        ))  # fmt: skip
-    return 0
 
 
 if __name__ == "__main__":

@@ -87,7 +87,10 @@ def cmd_flash(args: argparse.Namespace) -> int:
     from hilnas.board.profiles import load_profile
 
     profile = load_profile(args.board)
-    elf = args.elf or build_firmware(profile).elf
+    if profile.is_emulated or profile.is_host:
+        elf = args.elf or Path("hilnas_fw.elf")  # nothing is written; flash() explains why
+    else:
+        elf = args.elf or build_firmware(profile).elf
     Console().print(flash(profile, elf, tool=args.tool, probe=args.probe))
     return 0
 
