@@ -352,7 +352,7 @@ def decode_run(p: bytes) -> RunResult:
 
 
 def build_firmware(board: str, stub_engine: bool = False, builtin_model: Path | None = None,
-                   tag: str = "") -> Path:
+                   tag: str = "", extra_flags: tuple[str, ...] = ()) -> Path:
     """Configure (once) and build board ``board``; returns the image path.
 
     Build folders persist under .hilnas-cache/fw-tests, so reruns only
@@ -361,7 +361,7 @@ def build_firmware(board: str, stub_engine: bool = False, builtin_model: Path | 
     build_dir = BUILD_ROOT / name
     flags = [f"-DHN_BOARD={board}", "-DCMAKE_BUILD_TYPE=Release",
              f"-DHN_STUB_ENGINE={'ON' if stub_engine else 'OFF'}",
-             f"-DHN_BUILTIN_MODEL={builtin_model or ''}"]  # fmt: skip
+             f"-DHN_BUILTIN_MODEL={builtin_model or ''}", *extra_flags]  # fmt: skip
     if board != "host":
         flags += [f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}", f"-DHN_CPU={CORES[board]}"]
     if not (build_dir / "CMakeCache.txt").exists():
