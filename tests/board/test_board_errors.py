@@ -133,3 +133,11 @@ def test_run_count_out_of_range(board: Any, sample_models: dict) -> None:
 def test_wrong_payload_size_for_opcode(board: Any) -> None:
     _expect_device_error(board, P.Op.RUN, struct.pack("<H", 1), P.Status.BAD_LENGTH)
     _alive(board)
+
+
+def test_bulk_load_of_a_missing_host_file_is_named(board: Any, tmp_path: Any) -> None:
+    missing = tmp_path / "no-such-model.tflite"
+    payload = P.pack_model_host_file(1000, 0, str(missing))
+    err = _expect_device_error(board, P.Op.MODEL_HOST_FILE, payload, P.Status.HOST_FILE)
+    assert "no-such-model.tflite" in err.board_message
+    _alive(board)

@@ -97,10 +97,21 @@ def _reference_model(name: str) -> Path:
 
 @pytest.mark.parametrize("name", ["mbv2", "mobilevit"])
 def test_reference_models_bit_exact_on_m4(board_pool: Any, name: str) -> None:
+    """Loaded through the semihosting bulk path: the UART path is tested on cnn100k."""
     result = run_on_session(
-        board_pool.get("mps2-an386"), _reference_model(name), runs=1, warmup=0, check=True
-    )
+        board_pool.get("mps2-an386"), _reference_model(name), runs=1, warmup=0, check=True,
+        bulk=True,
+    )  # fmt: skip
     assert result.checked_against_tflm and result.latency_median > 0
+    assert result.upload_path == "host-file"
+
+
+def test_bulk_path_gives_the_same_model_as_the_uart(board_pool: Any, sample_models: dict) -> None:
+    session = board_pool.get("mps2-an386")
+    uart = run_on_session(session, sample_models["tiny"], runs=1, warmup=0, check=True)
+    bulk = run_on_session(session, sample_models["tiny"], runs=1, warmup=0, check=True, bulk=True)
+    assert bulk.output == uart.output and bulk.model_crc32 == uart.model_crc32
+    assert abs(bulk.latency_ticks_median - uart.latency_ticks_median) <= 1
 
 
 def test_check_names_first_differing_byte(sample_models: dict) -> None:

@@ -73,6 +73,7 @@ class ProfileResult:
     input_source: str
     upload_s: float
     upload_bytes_per_s: float
+    upload_path: str  # "uart" (default) or "host-file" (bulk)
     boot_s: float
     wall_s: float
     checked_against_tflm: bool
@@ -220,13 +221,23 @@ def run_on_session(
     check: bool = False,
     progress: Callable[[int, int], None] | None = None,
     started: float | None = None,
+    bulk: bool = False,
 ) -> ProfileResult:
-    """Profile one model on an open board (a session can profile many models)."""
+    """Profile one model on an open board (a session can profile many models).
+
+    ``bulk`` loads through MODEL_HOST_FILE (semihosting / fopen) instead of the
+    UART: only emulated and host boards, for tables of many models.
+    """
     started = time.monotonic() if started is None else started
     model = Path(model_path).read_bytes()
     client = session.client
     t0 = time.monotonic()
-    load = client.load_model(model, progress)
+    if bulk:
+        if session.profile.transport.kind == "serial":
+            raise ConfigError(f"--bulk needs an emulated or host board, not {session.profile.name}")
+        load = client.load_model_host_file(Path(model_path))
+    else:
+        load = client.load_model(model, progress)
     upload_s = time.monotonic() - t0
     input_data, input_source = prepare_input(model, load.input_bytes, input_path, load.n_inputs)
     client.write_input(input_data)
@@ -269,6 +280,7 @@ def run_on_session(
         input_source=input_source,
         upload_s=upload_s,
         upload_bytes_per_s=len(model) / upload_s if upload_s > 0 else 0.0,
+        upload_path="host-file" if bulk else "uart",
         boot_s=session.boot_s,
         wall_s=time.monotonic() - started,
         checked_against_tflm=check,
@@ -288,6 +300,7 @@ def profile_model(
     elf: Path | None = None,
     port: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    bulk: bool = False,
 ) -> ProfileResult:
     """Boot/connect the board, profile one model, stop the board."""
     started = time.monotonic()
@@ -295,5 +308,5 @@ def profile_model(
         raise ConfigError(f"model file {model_path} does not exist")
     with open_board(profile, elf=elf, port=port) as session:
         return run_on_session(
-            session, model_path, runs, warmup, input_path, check, progress, started
+            session, model_path, runs, warmup, input_path, check, progress, started, bulk
         )

@@ -34,6 +34,7 @@ class Op(IntEnum):
     MODEL_CHUNK = 0x11
     MODEL_END = 0x12
     MODEL_BUILTIN = 0x13
+    MODEL_HOST_FILE = 0x14  # emulated + host boards: the board reads the file itself
     INPUT_CHUNK = 0x20
     RUN = 0x30
     READ_OUTPUT = 0x31
@@ -54,6 +55,8 @@ class Status(IntEnum):
     NO_MODEL = 0x107
     INPUT_SIZE = 0x108
     BAD_VERSION = 0x109
+    NOT_SUPPORTED = 0x10A
+    HOST_FILE = 0x10B
 
 
 #: hn_status values (firmware/engine/include/hn_engine.h), for error messages.
@@ -204,6 +207,13 @@ class FrameDecoder:
 
 def pack_model_begin(total_bytes: int, crc: int) -> bytes:
     return struct.pack("<II", total_bytes, crc)
+
+
+def pack_model_host_file(total_bytes: int, crc: int, path: str) -> bytes:
+    raw = path.encode()
+    if not 1 <= len(raw) <= 255:
+        raise ValueError(f"host file path must be 1..255 bytes of UTF-8, got {len(raw)}")
+    return struct.pack("<II", total_bytes, crc) + raw
 
 
 def pack_chunk(offset: int, data: bytes) -> bytes:

@@ -47,6 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pr.add_argument("--check", action="store_true", help="compare output with TFLM, bit-exact")
     pr.add_argument("--elf", type=Path, default=None, help="firmware image (default: build it)")
     pr.add_argument("--port", default=None, help="serial port (real boards; default: VID:PID)")
+    pr.add_argument(
+        "--bulk", action="store_true",
+        help="emulated/host boards: load the model via semihosting instead of the UART",
+    )  # fmt: skip
     pr.set_defaults(handler=cmd_profile)
 
 
@@ -134,7 +138,7 @@ def _figures_table(r: Any) -> Table:
         ("output bytes", f"{r.output_bytes:,}"),
         ("output CRC32", f"{r.output_crc32:08x}"),
         ("input", r.input_source),
-        ("upload", f"{r.upload_s:.2f} s ({r.upload_bytes_per_s / 1e3:.1f} KB/s)"),
+        ("upload", f"{r.upload_s:.2f} s ({r.upload_bytes_per_s / 1e3:.1f} KB/s, {r.upload_path})"),
         ("boot + HELLO", f"{r.boot_s:.2f} s"),
         ("wall", f"{r.wall_s:.2f} s"),
         ("TFLM check", "bit-exact" if r.checked_against_tflm else "not requested (--check)"),
@@ -185,7 +189,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         task = bar.add_task(f"upload to {profile.name}", total=args.model.stat().st_size)
         result = profile_model(
             args.model, profile, runs=args.runs, warmup=args.warmup, input_path=args.input,
-            check=args.check, elf=elf, port=args.port,
+            check=args.check, elf=elf, port=args.port, bulk=args.bulk,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
     out = Console()
