@@ -235,6 +235,8 @@ def convert(
         raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     model = copy.deepcopy(model).eval()
     _reject_float_only_modules(model)
+    if not routes:
+        raise ConfigError(f"no conversion route given; choose from {list(DEFAULT_ROUTES)}")
     route_objs = [get_route(name) for name in routes]
     example = torch.from_numpy(calib_arr[:1].copy())
     timings: dict[str, float] = {}
@@ -269,11 +271,16 @@ def _finish(
 ) -> ConversionResult:
     cpu_timings = results.pop("timings_cpu_s")
     info = read_model(int8, str(out_path))
+    report_path = out_path.with_suffix(".json")
     c_files: tuple[Path, ...] = ()
     with _Stage(timings, "write"):
         atomic_write_bytes(out_path, int8)
-        if emit_c:
-            c_files = write_c_pair(int8, out_path)
+        try:
+            if emit_c:
+                c_files = write_c_pair(int8, out_path)
+        except ConvertError:
+            out_path.unlink(missing_ok=True)  # all outputs or none
+            raise
     timings["total"] = round(time.perf_counter() - t_start, 3)
     report = {
         "version": REPORT_VERSION,
@@ -294,8 +301,12 @@ def _finish(
         "timings_cpu_s": cpu_timings,
         "c_files": [p.name for p in c_files],
     }
-    report_path = out_path.with_suffix(".json")
-    atomic_write_json(report_path, report)
+    try:
+        atomic_write_json(report_path, report)
+    except ConvertError:
+        for path in (out_path, *c_files):
+            path.unlink(missing_ok=True)
+        raise
     return ConversionResult(out_path, route, report, report["arena_bytes"], len(int8),
                             report_path, c_files)
 
