@@ -38,7 +38,10 @@ def attention_spec(
     name: str, hwc: tuple[int, int, int], heads: int, ffn: float, patch: int
 ) -> BlockSpec:
     hidden = make_divisible(hwc[2] * ffn)
-    params = (("heads", heads), ("ffn", hidden), ("patch", min(patch, hwc[0], hwc[1])))
+    # Keep at least 2x2 pooled key/value tokens: a softmax over one key is a constant and
+    # litert-torch lowers that degenerate case without a SOFTMAX op (REDUCE_MAX etc.).
+    patch = min(patch, max(1, min(hwc[0], hwc[1]) // 2))
+    params = (("heads", heads), ("ffn", hidden), ("patch", patch))
     return BlockSpec("attention", name, hwc, hwc, params)
 
 

@@ -40,7 +40,7 @@ class TrainConfig:
     space: str = "hybrid"
     data: str = "digits"
     data_path: str | None = None
-    epochs: int = 30
+    epochs: int = 15
     batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 5e-4
