@@ -159,6 +159,19 @@ def test_unary_every_int8_value(op: str, case: int) -> None:
     assert_all_bit_exact(model, sets)
 
 
+@pytest.mark.parametrize("op", list(UNARY))
+def test_unary_small_tensor_without_table(op: str) -> None:
+    """Below 256 elements the kernels compute each element directly instead of
+    through the scratch table; two inputs of 255 elements cover every value."""
+    fn, ranges = UNARY[op]
+    model = single_op(fn, [(255,)], [ranges[0]], op, seed=11)
+    sets = [[np.arange(-128, 127, dtype=np.int8)], [np.arange(-127, 128, dtype=np.int8)]]
+    if op == "RSQRT":
+        zero_point = int(run_engine_input_zero_point(model))
+        sets = [[np.maximum(s[0], zero_point).astype(np.int8)] for s in sets]
+    assert_all_bit_exact(model, sets)
+
+
 def run_engine_input_zero_point(model: bytes) -> int:
     from hilnas.engine import Engine
 

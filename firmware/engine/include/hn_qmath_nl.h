@@ -88,9 +88,17 @@ void hn_nl_inv_sqrt_multiplier_exp(int32_t input, int reverse_shift, int32_t *mu
 /* Checks that t is int8 with one (per-tensor) scale and an int8 zero point;
  * `what` names it in the error (hn_op_error prefixes the op). */
 hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t);
-/* out[i] = lut[(uint8_t)in[i]]: every unary int8 op here is a 256-entry
- * table computed in prepare() with the exact integer algorithm of TFLM. */
-void hn_nl_apply_lut(const int8_t lut[256], const int8_t *in, int8_t *out, int32_t n);
+/* Elementwise int8 -> int8 function of an op (TFLM's exact integer algorithm
+ * for one value; params is the op's op_data). */
+typedef int8_t (*hn_nl_unary_fn)(const void *params, int8_t x);
+/* prepare(): an int8 tensor has only 256 values, so tensors of at least
+ * HN_NL_TABLE_MIN_ELEMENTS get a 256-byte table in scratch (transient arena),
+ * smaller ones are computed per element. */
+#define HN_NL_TABLE_MIN_ELEMENTS 256
+void hn_nl_unary_plan(hn_op_ctx *ctx, int32_t n_elements);
+/* eval(): outputs[0] = fn(inputs[0]) elementwise, through the scratch table
+ * when prepare() planned one. Same bits either way. */
+void hn_nl_unary_eval(hn_op_ctx *ctx, hn_nl_unary_fn fn, const void *params);
 
 #ifdef __cplusplus
 }

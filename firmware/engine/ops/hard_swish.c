@@ -6,16 +6,13 @@
  * "relu-ish" factor in [0, 1] is derived with careful saturation; the final
  * product uses a truncating doubling high multiply. The multipliers are
  * computed in single-precision float first (as TFLM does) and downscaled to
- * int16. prepare() evaluates the whole chain for all 256 int8 inputs.
+ * int16. Large tensors go through a 256-entry table of the results built in
+ * scratch at each eval (hn_nl_unary_eval).
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
 #include "hn_qmath.h"
 #include "hn_qmath_nl.h"
-
-typedef struct {
-    int8_t lut[256];
-} hard_swish_data;
 
 typedef struct {
     int32_t input_zero_point;
@@ -42,8 +39,9 @@ static int16_t reluish_of(int16_t hires, const hard_swish_params *p)
     return (int16_t)((r + (1 << 15)) >> 1); /* [-1, 1] -> [0, 1] */
 }
 
-static int8_t hard_swish_of(int8_t x, const hard_swish_params *p)
+static int8_t hard_swish_of(const void *params, int8_t x)
 {
+    const hard_swish_params *p = (const hard_swish_params *)params;
     const int16_t input_value = (int16_t)(x - p->input_zero_point);
     const int16_t hires = (int16_t)(input_value * (1 << 7));
     const int16_t preshift_output = hn_nl_srdhm16(hires, p->output_multiplier);
@@ -97,26 +95,19 @@ static hn_status hard_swish_prepare(hn_op_ctx *ctx)
                            "output has %ld elements, input %ld",
                            (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
-    hard_swish_params p;
-    s = compute_params(ctx, in, out, &p);
-    if (s != HN_OK) {
-        return s;
+    s = compute_params(ctx, in, out, (hard_swish_params *)ctx->op_data);
+    if (s == HN_OK) {
+        hn_nl_unary_plan(ctx, hn_num_elements(in));
     }
-    hard_swish_data *d = (hard_swish_data *)ctx->op_data;
-    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
-        d->lut[(uint8_t)(int8_t)v] = hard_swish_of((int8_t)v, &p);
-    }
-    return HN_OK;
+    return s;
 }
 
 static hn_status hard_swish_eval(hn_op_ctx *ctx)
 {
-    const hard_swish_data *d = (const hard_swish_data *)ctx->op_data;
-    hn_nl_apply_lut(d->lut, (const int8_t *)ctx->inputs[0]->data,
-                    (int8_t *)ctx->outputs[0]->data, hn_num_elements(ctx->inputs[0]));
+    hn_nl_unary_eval(ctx, hard_swish_of, ctx->op_data);
     return HN_OK;
 }
 
 const hn_op_impl hn_op_HARD_SWISH = {
-    "HARD_SWISH", (uint32_t)sizeof(hard_swish_data), hard_swish_prepare, hard_swish_eval,
+    "HARD_SWISH", (uint32_t)sizeof(hard_swish_params), hard_swish_prepare, hard_swish_eval,
 };

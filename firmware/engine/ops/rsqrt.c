@@ -4,8 +4,9 @@
  * TFLM computes 1/sqrt(x - zero_point) per element with the Newton-Raphson
  * GetInvSqrtQuantizedMultiplierExp, turns it into an integer with a 2^20
  * headroom and requantizes with 1/(sqrt(input_scale) * output_scale). A zero
- * input maps to 127. prepare() tabulates the 256 inputs; inputs below the zero
- * point (negative reals) make TFLM's Invoke fail, and so does eval() here.
+ * input maps to 127. Inputs below the zero point (negative reals) make TFLM's
+ * Invoke fail, and so does eval() here, before writing anything. Large tensors
+ * go through a 256-entry table built in scratch (hn_nl_unary_eval).
  */
 #include <math.h>
 
@@ -17,13 +18,17 @@
 #define RSQRT_HEADROOM_SHIFT 20
 
 typedef struct {
-    int8_t lut[256];
     int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t multiplier; /* 1 / (sqrt(input_scale) * output_scale) */
+    int shift;
 } rsqrt_data;
 
-static int8_t rsqrt_of(int32_t value, int32_t multiplier, int shift, int32_t output_zero_point)
+static int8_t rsqrt_of(const void *params, int8_t x)
 {
-    if (value == 0) {
+    const rsqrt_data *d = (const rsqrt_data *)params;
+    const int32_t value = x - d->input_zero_point;
+    if (value <= 0) { /* < 0 never reaches here (eval rejects it first) */
         return INT8_MAX; /* TFLM: any value close to 0 is the maximum output */
     }
     int32_t inv_sqrt_multiplier = 0;
@@ -31,7 +36,8 @@ static int8_t rsqrt_of(int32_t value, int32_t multiplier, int shift, int32_t out
     hn_nl_inv_sqrt_multiplier_exp(value, -1, &inv_sqrt_multiplier, &inv_sqrt_shift);
     const int32_t data =
         hn_mbqm(1, inv_sqrt_multiplier, inv_sqrt_shift + RSQRT_HEADROOM_SHIFT);
-    int32_t out = hn_mbqm(data, multiplier, shift - RSQRT_HEADROOM_SHIFT) + output_zero_point;
+    int32_t out =
+        hn_mbqm(data, d->multiplier, d->shift - RSQRT_HEADROOM_SHIFT) + d->output_zero_point;
     out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
     return (int8_t)out;
 }
@@ -54,17 +60,12 @@ static hn_status rsqrt_prepare(hn_op_ctx *ctx)
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, input %ld",
                            (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
-    int32_t multiplier = 0;
-    int shift = 0;
-    hn_quantize_multiplier(1.0 / (sqrt((double)in->scale) * (double)out->scale), &multiplier,
-                              &shift);
     rsqrt_data *d = (rsqrt_data *)ctx->op_data;
+    hn_quantize_multiplier(1.0 / (sqrt((double)in->scale) * (double)out->scale), &d->multiplier,
+                           &d->shift);
     d->input_zero_point = in->zero_point;
-    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
-        const int32_t value = v - in->zero_point;
-        d->lut[(uint8_t)(int8_t)v] =
-            value < 0 ? INT8_MIN : rsqrt_of(value, multiplier, shift, out->zero_point);
-    }
+    d->output_zero_point = out->zero_point;
+    hn_nl_unary_plan(ctx, hn_num_elements(in));
     return HN_OK;
 }
 
@@ -72,7 +73,6 @@ static hn_status rsqrt_eval(hn_op_ctx *ctx)
 {
     const rsqrt_data *d = (const rsqrt_data *)ctx->op_data;
     const int8_t *x = (const int8_t *)ctx->inputs[0]->data;
-    int8_t *y = (int8_t *)ctx->outputs[0]->data;
     const int32_t n = hn_num_elements(ctx->inputs[0]);
     for (int32_t i = 0; i < n; ++i) {
         if (x[i] < d->input_zero_point) {
@@ -81,8 +81,8 @@ static hn_status rsqrt_eval(hn_op_ctx *ctx)
                                "(a negative value; TFLM fails here too)",
                                (long)i, (int)x[i], (long)d->input_zero_point);
         }
-        y[i] = d->lut[(uint8_t)x[i]];
     }
+    hn_nl_unary_eval(ctx, rsqrt_of, d);
     return HN_OK;
 }
 

@@ -5,7 +5,8 @@
  * rescaled into Q4.27 with a frexp-derived multiplier, saturated outside the
  * input radius, passed through gemmlowp's fixed-point tanh and rounded to
  * Q0.7. TFLM assumes output scale 1/128 and zero point 0 without checking
- * them; so does this kernel. prepare() tabulates all 256 inputs.
+ * them; so does this kernel. Large tensors go through a 256-entry table of
+ * those results built in scratch at each eval (hn_nl_unary_eval).
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
@@ -15,18 +16,23 @@
 #define INPUT_INTEGER_BITS 4
 
 typedef struct {
-    int8_t lut[256];
+    int32_t input_zero_point;
+    int32_t radius;     /* |x - zero_point| at or beyond which the output saturates */
+    int32_t multiplier; /* (x - zero_point) -> Q4.27 */
+    int shift;
 } tanh_data;
 
-static int8_t tanh_of(int32_t input, int32_t radius, int32_t multiplier, int shift)
+static int8_t tanh_of(const void *params, int8_t x)
 {
-    if (input <= -radius) {
+    const tanh_data *d = (const tanh_data *)params;
+    const int32_t input = x - d->input_zero_point;
+    if (input <= -d->radius) {
         return INT8_MIN;
     }
-    if (input >= radius) {
+    if (input >= d->radius) {
         return INT8_MAX;
     }
-    const int32_t input_in_q4 = hn_mbqm(input, multiplier, shift);
+    const int32_t input_in_q4 = hn_mbqm(input, d->multiplier, d->shift);
     int32_t out = hn_rdbpot(hn_nl_tanh(input_in_q4, INPUT_INTEGER_BITS), 31 - 7);
     out = out > INT8_MAX ? INT8_MAX : (out < INT8_MIN ? INT8_MIN : out);
     return (int8_t)out;
@@ -50,23 +56,18 @@ static hn_status tanh_prepare(hn_op_ctx *ctx)
         return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, input %ld",
                            (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
-    int32_t multiplier = 0;
-    int shift = 0;
-    hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)), &multiplier,
-                     &shift);
-    const int32_t radius = hn_nl_input_radius(INPUT_INTEGER_BITS, shift, 31);
     tanh_data *d = (tanh_data *)ctx->op_data;
-    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
-        d->lut[(uint8_t)(int8_t)v] = tanh_of(v - in->zero_point, radius, multiplier, shift);
-    }
+    hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)),
+                           &d->multiplier, &d->shift);
+    d->radius = hn_nl_input_radius(INPUT_INTEGER_BITS, d->shift, 31);
+    d->input_zero_point = in->zero_point;
+    hn_nl_unary_plan(ctx, hn_num_elements(in));
     return HN_OK;
 }
 
 static hn_status tanh_eval(hn_op_ctx *ctx)
 {
-    const tanh_data *d = (const tanh_data *)ctx->op_data;
-    hn_nl_apply_lut(d->lut, (const int8_t *)ctx->inputs[0]->data,
-                    (int8_t *)ctx->outputs[0]->data, hn_num_elements(ctx->inputs[0]));
+    hn_nl_unary_eval(ctx, tanh_of, ctx->op_data);
     return HN_OK;
 }
 

@@ -336,9 +336,27 @@ hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t)
     return HN_OK;
 }
 
-void hn_nl_apply_lut(const int8_t lut[256], const int8_t *in, int8_t *out, int32_t n)
+void hn_nl_unary_plan(hn_op_ctx *ctx, int32_t n_elements)
 {
+    ctx->scratch_bytes = n_elements >= HN_NL_TABLE_MIN_ELEMENTS ? 256u : 0u;
+}
+
+void hn_nl_unary_eval(hn_op_ctx *ctx, hn_nl_unary_fn fn, const void *params)
+{
+    const int8_t *x = (const int8_t *)ctx->inputs[0]->data;
+    int8_t *y = (int8_t *)ctx->outputs[0]->data;
+    const int32_t n = hn_num_elements(ctx->inputs[0]);
+    if (ctx->scratch_bytes < 256u || ctx->scratch == NULL) {
+        for (int32_t i = 0; i < n; ++i) {
+            y[i] = fn(params, x[i]);
+        }
+        return;
+    }
+    int8_t *table = (int8_t *)ctx->scratch; /* indexed by the value's bit pattern */
+    for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
+        table[(uint8_t)(int8_t)v] = fn(params, (int8_t)v);
+    }
     for (int32_t i = 0; i < n; ++i) {
-        out[i] = lut[(uint8_t)in[i]];
+        y[i] = table[(uint8_t)x[i]];
     }
 }
