@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
-from hilnas.board.qemu import OWNER_ENV, stop_all
+from hilnas.board.qemu import qemu_pids_owned_by, stop_all
 
 ECHO_C = r"""
 #include <stdint.h>
@@ -40,22 +39,6 @@ void reset(void) {
 # Deliberately no dummy DATA read after enabling RX: this image reproduces the
 # QEMU 7.2 CMSDK-UART RX race that hilnas.board.qemu works around (QemuBoard.kick).
 LINKER = "SECTIONS { . = 0x0; .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } }\n"
-
-
-def qemu_pids_owned_by(owner: int) -> list[int]:
-    """Live qemu-system-arm processes whose environment names ``owner``."""
-    pids = []
-    for proc in psutil.process_iter(["name"]):
-        try:
-            if proc.info["name"] != "qemu-system-arm":
-                continue
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if proc.environ().get(OWNER_ENV) == str(owner):
-                pids.append(proc.pid)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return pids
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 from hilnas.board.profiles import load_profile, load_profile_file
-from hilnas.board.qemu import QemuBoard, qemu_command
+from hilnas.board.qemu import QemuBoard, qemu_command, qemu_pids_owned_by
 from hilnas.errors import BoardError
 
 pytestmark = [pytest.mark.qemu]
@@ -130,6 +130,33 @@ def test_no_orphan_when_the_owner_is_interrupted_or_killed(echo_elf: Path, sig: 
         os.killpg(child.pid, sig)
         child.wait(10)
         assert _gone(qemu_pid), f"QEMU {qemu_pid} survived {signal.Signals(sig).name}"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_hilnas_profile_leaves_no_qemu(sample_models: dict) -> None:
+    """The real CLI, interrupted mid-upload like a user pressing Ctrl-C."""
+    hilnas = Path(sys.executable).with_name("hilnas")
+    child = subprocess.Popen(
+        [str(hilnas), "profile", str(sample_models["cnn100k"]), "--board", "mps2-an386"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120  # includes a firmware build on a cold cache
+        while not (pids := qemu_pids_owned_by(child.pid)):
+            assert child.poll() is None, child.stderr.read() if child.stderr else ""
+            assert time.monotonic() < deadline, "QEMU never started"
+            time.sleep(0.1)
+        time.sleep(1.0)  # well inside the ~10 s upload
+        os.killpg(child.pid, signal.SIGINT)
+        assert child.wait(15) == 130
+        assert all(_gone(pid) for pid in pids)
     finally:
         if child.poll() is None:
             child.kill()

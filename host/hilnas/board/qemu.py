@@ -50,6 +50,22 @@ PR_SET_PDEATHSIG = 1
 _live: weakref.WeakSet[QemuBoard] = weakref.WeakSet()
 
 
+def qemu_pids_owned_by(owner: int) -> list[int]:
+    """Live qemu-system-arm processes started by process ``owner`` (via OWNER_ENV)."""
+    import psutil
+
+    pids = []
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if proc.info["name"] != QEMU_BINARY or proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get(OWNER_ENV) == str(owner):
+                pids.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return pids
+
+
 def free_tcp_port() -> int:
     """A TCP port nobody listens on right now (QEMU binds it a moment later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
