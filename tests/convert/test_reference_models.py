@@ -60,6 +60,7 @@ def test_hybrid_has_attention_ops(reference_conversions: dict) -> None:
     ops = reference_conversions["mobilevit"].report["op_histogram"]
     assert ops["BATCH_MATMUL"] == 4 and ops["SOFTMAX"] == 2
     assert "PAD" not in ops  # right/bottom-only padding maps to SAME
+    assert ops["TRANSPOSE"] <= 8  # channels-last tokens: only the attention-head transposes
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a host C compiler")
