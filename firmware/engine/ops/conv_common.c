@@ -87,13 +87,28 @@ hn_status hn_conv_multipliers(hn_op_ctx *ctx, hn_conv_data *d)
     d->input_offset = -in->zero_point;
     d->output_offset = out->zero_point;
     d->ch_multiplier = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_c);
-    d->ch_shift = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_c);
+    d->ch_shift = hn_alloc_persistent(ctx, (uint32_t)d->out_c);
     if (d->ch_multiplier == NULL || d->ch_shift == NULL) return HN_ERR_ARENA_TOO_SMALL;
     for (int32_t c = 0; c < d->out_c; ++c) {
         double m = (double)in->scale * (double)hn_tensor_scale(w, (uint32_t)c) / (double)out->scale;
         int sh = 0;
         hn_quantize_multiplier(m, &d->ch_multiplier[c], &sh);
-        d->ch_shift[c] = sh;
+        d->ch_shift[c] = (int8_t)(sh < -127 ? -127 : (sh > 127 ? 127 : sh));
+    }
+    return HN_OK;
+}
+
+hn_status hn_conv_fold_bias(hn_op_ctx *ctx, hn_conv_data *d)
+{
+    const hn_tensor *w = ctx->inputs[1];
+    const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    const int32_t per_oc = d->k_h * d->k_w * d->filter_in_c;
+    d->ch_bias = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_c);
+    if (d->ch_bias == NULL) return HN_ERR_ARENA_TOO_SMALL;
+    for (int32_t oc = 0; oc < d->out_c; ++oc) {
+        int32_t s = hn_sum_s8((const int8_t *)w->data + (size_t)oc * per_oc, per_oc);
+        int32_t b = bt ? hn_read_i32(bt->data + 4 * oc) : 0;
+        d->ch_bias[oc] = hn_wrap_add(b, s * d->input_offset);
     }
     return HN_OK;
 }

@@ -4,6 +4,7 @@
  * product scale is a float product widened to double; per-channel filters use
  * the double product of PopulateConvolutionQuantizationParams.
  */
+#include "hn_dot.h"
 #include "hn_kernel_util.h"
 
 typedef struct {
@@ -13,7 +14,8 @@ typedef struct {
     int32_t multiplier;
     int32_t shift;
     int32_t *ch_multiplier; /* per-channel, or NULL */
-    int32_t *ch_shift;
+    int8_t *ch_shift;
+    int32_t *ch_bias;       /* bias + input_offset * sum(row), when filter_offset == 0 */
 } fc_data;
 
 static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
@@ -60,7 +62,7 @@ static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
                                (unsigned long)w->n_quant, (long)d->out_depth);
         }
         d->ch_multiplier = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
-        d->ch_shift = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
+        d->ch_shift = hn_alloc_persistent(ctx, (uint32_t)d->out_depth);
         if (d->ch_multiplier == NULL || d->ch_shift == NULL) return HN_ERR_ARENA_TOO_SMALL;
         for (int32_t c = 0; c < d->out_depth; ++c) {
             float sc = hn_tensor_scale(w, (uint32_t)c);
@@ -72,7 +74,7 @@ static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
                        (double)out->scale;
             int sh = 0;
             hn_quantize_multiplier(m, &d->ch_multiplier[c], &sh);
-            d->ch_shift[c] = sh;
+            d->ch_shift[c] = (int8_t)(sh < -127 ? -127 : (sh > 127 ? 127 : sh));
         }
         return HN_OK;
     }
@@ -80,6 +82,22 @@ static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
     int sh = 0;
     hn_quantize_multiplier(product / (double)out->scale, &d->multiplier, &sh);
     d->shift = sh;
+    return HN_OK;
+}
+
+/* Exact integer algebra: sum(w * (x + io)) + b == dot(w, x) + (b + io * sum(w)). */
+static hn_status fc_fold_bias(hn_op_ctx *ctx, fc_data *d)
+{
+    const hn_tensor *w = ctx->inputs[1];
+    const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    d->ch_bias = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
+    if (d->ch_bias == NULL) return HN_ERR_ARENA_TOO_SMALL;
+    for (int32_t oc = 0; oc < d->out_depth; ++oc) {
+        int32_t s = hn_sum_s8((const int8_t *)w->data + (size_t)oc * d->accum_depth,
+                              d->accum_depth);
+        int32_t b = bt ? hn_read_i32(bt->data + 4 * oc) : 0;
+        d->ch_bias[oc] = hn_wrap_add(b, s * d->input_offset);
+    }
     return HN_OK;
 }
 
@@ -105,7 +123,10 @@ static hn_status fc_prepare(hn_op_ctx *ctx)
     d->input_offset = -in->zero_point;
     d->filter_offset = -w->zero_point;
     d->output_offset = out->zero_point;
-    return fc_multipliers(ctx, d);
+    hn_status sm = fc_multipliers(ctx, d);
+    if (sm != HN_OK && sm != HN_ERR_ARENA_TOO_SMALL) return sm;
+    hn_status sb = d->filter_offset == 0 ? fc_fold_bias(ctx, d) : HN_OK;
+    return sm != HN_OK ? sm : sb;
 }
 
 static hn_status fc_eval(hn_op_ctx *ctx)
@@ -120,11 +141,16 @@ static hn_status fc_eval(hn_op_ctx *ctx)
         const int8_t *x = in + (size_t)b * d->accum_depth;
         for (int32_t oc = 0; oc < d->out_depth; ++oc) {
             const int8_t *row = w + (size_t)oc * d->accum_depth;
-            int32_t acc = 0;
-            for (int32_t k = 0; k < d->accum_depth; ++k) {
-                acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
+            int32_t acc;
+            if (d->ch_bias != NULL) {
+                acc = hn_wrap_add(d->ch_bias[oc], hn_dot_s8(row, x, d->accum_depth));
+            } else {
+                acc = 0;
+                for (int32_t k = 0; k < d->accum_depth; ++k) {
+                    acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
+                }
+                if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
             }
-            if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
             acc = d->ch_multiplier ? hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc])
                                    : hn_mbqm(acc, d->multiplier, d->shift);
             acc += d->output_offset;

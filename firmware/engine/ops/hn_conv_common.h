@@ -3,6 +3,7 @@
 #ifndef HN_CONV_COMMON_H
 #define HN_CONV_COMMON_H
 
+#include "hn_dot.h"
 #include "hn_kernel_util.h"
 
 typedef struct {
@@ -12,11 +13,17 @@ typedef struct {
     int32_t pad_h, pad_w;
     int32_t input_offset, output_offset, act_min, act_max;
     int32_t *ch_multiplier;
-    int32_t *ch_shift;
+    int8_t *ch_shift;
+    /* bias + input_offset * sum(filter[oc]): lets interior windows (all taps
+     * inside the input) skip the per-tap offset add; exact integer algebra.
+     * NULL for depthwise/pooling. */
+    int32_t *ch_bias;
 } hn_conv_data;
 
 hn_status hn_conv_check_common(hn_op_ctx *ctx, unsigned filter_ndim);
 hn_status hn_conv_geometry(hn_op_ctx *ctx, hn_conv_data *d);
 hn_status hn_conv_multipliers(hn_op_ctx *ctx, hn_conv_data *d);
+/* Fold bias and input offset into ch_bias (CONV_2D, groups of filter_in_c). */
+hn_status hn_conv_fold_bias(hn_op_ctx *ctx, hn_conv_data *d);
 
 #endif
