@@ -141,3 +141,22 @@ def test_bulk_load_of_a_missing_host_file_is_named(board: Any, tmp_path: Any) ->
     err = _expect_device_error(board, P.Op.MODEL_HOST_FILE, payload, P.Status.HOST_FILE)
     assert "no-such-model.tflite" in err.board_message
     _alive(board)
+
+
+def test_lost_chunk_reply_is_recovered_from_the_boards_offset(
+    board: Any, sample_models: dict
+) -> None:
+    """A reply lost on the way back: the board is ahead; the client resumes where it is."""
+    model = sample_models["cnn100k"].read_bytes()[:20000]  # 5 chunks are plenty
+    client = board.client
+    client.request(P.Op.MODEL_BEGIN, P.pack_model_begin(len(model), P.crc32(model)))
+    first = client.identity.max_payload - P.CHUNK_HEADER
+    seq = client.send(P.Op.MODEL_CHUNK, P.pack_chunk(0, model[:first]))
+    assert P.unpack_u32(client.receive(seq, P.Op.MODEL_CHUNK), "ack") == first  # then "lost"
+    retried = client.retried
+    client.stream_chunks(P.Op.MODEL_CHUNK, model)  # starts again at 0
+    assert client.retried > retried  # in-flight chunks may also land, each resync catches up
+    with pytest.raises(DeviceError) as info:  # a truncated .tflite: loads no further
+        client.request(P.Op.MODEL_END)
+    assert info.value.status != P.Status.MODEL_CRC_MISMATCH  # every byte arrived intact
+    _alive(board)

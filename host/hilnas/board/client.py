@@ -12,6 +12,7 @@ trip per chunk would dominate the protocol overhead.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -229,6 +230,7 @@ class BoardClient:
                     raise
                 self.retried += 1
                 inflight.clear()  # their replies are recognised as stale by seq
+                acked = self._board_offset(exc, acked, len(data))
                 sent = acked
                 continue
             if next_offset != end:
@@ -239,6 +241,19 @@ class BoardClient:
             acked = end
             if progress:
                 progress(acked, len(data))
+
+    @staticmethod
+    def _board_offset(exc: Exception, acked: int, total: int) -> int:
+        """Where to resume after a failed chunk.
+
+        If a reply (not the chunk) was lost, the board is ahead of us and says
+        so: "... but the board expects N". Its bytes up to N arrived with good
+        CRCs, so resuming at N is safe; anything else restarts at ``acked``.
+        """
+        match = re.search(r"expects (\d+)", str(exc)) if isinstance(exc, DeviceError) else None
+        if match and acked <= int(match.group(1)) <= total:
+            return int(match.group(1))
+        return acked
 
     def run(self, runs: int, warmup: int, timeout: float = 120.0) -> P.RunResult:
         payload = self.request(P.Op.RUN, P.pack_run(runs, warmup), timeout=timeout)
