@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def test_source_hash_follows_profile_and_flags(tmp_path: Path) -> None:
     assert source_hash(prof, flags) == source_hash(prof, flags)
     assert source_hash(prof, flags) != source_hash(prof, [*flags, "-DX=1"])
     copy = tmp_path / "mps2-an386.yaml"
-    copy.write_text(prof.path.read_text().replace("ram_bytes: 65536", "ram_bytes: 65540"))
+    copy.write_text(prof.path.read_text().replace("ram_bytes: 86016", "ram_bytes: 86020"))
     assert source_hash(load_profile_file(copy), flags) != source_hash(prof, flags)
 
 
@@ -87,3 +88,28 @@ def test_no_serial_port_for_a_real_board_names_vid_pid() -> None:
     prof = load_profile("nucleo-h743zi2")
     with pytest.raises(BoardError, match="0483:374e"):
         find_serial_port(prof.transport.usb_vid or 0, prof.transport.usb_pid or 0, prof.name)
+
+
+def _section_sizes(elf: Path) -> dict[str, int]:
+    out = subprocess.run(
+        ["arm-none-eabi-size", "-A", str(elf)], capture_output=True, text=True, check=True
+    ).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mps2-an386", "nucleo-l4r5zi"])
+def test_profile_firmware_footprint_covers_the_real_image(name: str) -> None:
+    """firmware.ram_bytes / flash_bytes in the profile are what the image really takes."""
+    prof = load_profile(name)
+    s = _section_sizes(build_firmware(prof).elf)
+    ram = s.get(".data", 0) + s.get(".bss", 0) + s.get(".stack", 0)
+    flash = s.get(".text", 0) + s.get(".rodata", 0) + s.get(".data", 0)
+    assert 0 < ram <= prof.firmware_ram_bytes, f"{name}: firmware RAM {ram}"
+    assert 0 < flash <= prof.firmware_flash_bytes, f"{name}: firmware flash {flash}"
+    assert s.get(".noinit", 0) + ram <= prof.sram_bytes  # slot + arena fit beside it

@@ -119,4 +119,19 @@ def build_firmware(profile: BoardProfile, force: bool = False, jobs: int = 2) ->
     (out_dir / "build.json").write_text(
         json.dumps({"board": profile.name, "flags": flags, "hash": digest}, indent=1)
     )
+    prune_cache(profile.name)
     return FirmwareImage(profile.name, image, digest, cached=False)
+
+
+def prune_cache(board: str, keep: int = 3) -> None:
+    """Drop all but the ``keep`` newest builds of ``board``: every source edit adds one.
+
+    A QEMU started from a pruned ELF keeps running (it read the file at start).
+    """
+    builds = sorted(
+        (d for d in CACHE_DIR.glob(f"{board}-*") if d.name[len(board) + 1 :].isalnum()),
+        key=lambda d: d.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
