@@ -39,6 +39,7 @@ static hn_status conv_prepare(hn_op_ctx *ctx)
                            (long)out->dims[3], (long)d->out_c);
     }
     if ((s = hn_fused_activation(ctx, act, out, &d->act_min, &d->act_max)) != HN_OK) return s;
+    ctx->scratch_bytes = 4u * (uint32_t)d->out_c;
     hn_status sm = hn_conv_multipliers(ctx, d);
     if (sm != HN_OK && sm != HN_ERR_ARENA_TOO_SMALL) return sm;
     hn_status sb = hn_conv_fold_bias(ctx, d); /* also counted when the arena is short */
@@ -46,37 +47,55 @@ static hn_status conv_prepare(hn_op_ctx *ctx)
 }
 
 /* Window fully inside the input: no bounds checks, offset folded in ch_bias,
- * each filter row is one contiguous dot product (dilation 1, one group). */
-static int32_t conv_interior(const hn_conv_data *d, const int8_t *in, const int8_t *w,
-                             int32_t b, int32_t y0, int32_t x0, int32_t oc)
+ * each filter row is one contiguous dot product (dilation 1, one group).
+ * Four output channels at a time share the activation loads. */
+static void conv_interior(const hn_conv_data *d, const int8_t *in, const int8_t *w, int32_t b,
+                          int32_t y0, int32_t x0, int32_t *acc)
 {
     const int32_t row = d->k_w * d->in_c;
-    const int8_t *wp = w + (size_t)oc * d->k_h * row;
-    int32_t acc = d->ch_bias[oc];
-    for (int32_t ky = 0; ky < d->k_h; ++ky) {
-        const int8_t *xp = in + (((size_t)b * d->in_h + y0 + ky * d->dil_h) * d->in_w + x0) * d->in_c;
-        acc = hn_wrap_add(acc, hn_dot_s8(wp + (size_t)ky * row, xp, row));
+    const size_t per_oc = (size_t)d->k_h * row;
+    const int8_t *xbase = in + (((size_t)b * d->in_h + y0) * d->in_w + x0) * d->in_c;
+    const size_t xrow_step = (size_t)d->dil_h * d->in_w * d->in_c;
+    int32_t oc = 0;
+    for (; oc + 4 <= d->out_c; oc += 4) {
+        int32_t a[4] = {0, 0, 0, 0};
+        const int8_t *wp = w + oc * per_oc;
+        for (int32_t ky = 0; ky < d->k_h; ++ky) {
+            const int8_t *wr = wp + (size_t)ky * row;
+            hn_dot4_s8(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xbase + ky * xrow_step,
+                       row, a);
+        }
+        for (int k = 0; k < 4; ++k) acc[oc + k] = hn_wrap_add(d->ch_bias[oc + k], a[k]);
     }
-    return acc;
+    for (; oc < d->out_c; ++oc) {
+        int32_t a = 0;
+        const int8_t *wp = w + oc * per_oc;
+        for (int32_t ky = 0; ky < d->k_h; ++ky) {
+            a += hn_dot_s8(wp + (size_t)ky * row, xbase + ky * xrow_step, row);
+        }
+        acc[oc] = hn_wrap_add(d->ch_bias[oc], a);
+    }
 }
 
-/* Any window (padding, dilation, groups): TFLM's reference loop. */
+/* Window clipped by padding (any dilation, groups): only the taps inside the
+ * input count, as in TFLM's reference loop; ranges are clipped up front. */
 static int32_t conv_general(const hn_conv_data *d, const int8_t *in, const int8_t *w,
                             const uint8_t *bias, int32_t b, int32_t y0, int32_t x0, int32_t oc)
 {
     const int32_t ic0 = (oc / d->out_c_per_group) * d->filter_in_c;
+    const int32_t n = d->filter_in_c;
     int32_t acc = 0;
     for (int32_t ky = 0; ky < d->k_h; ++ky) {
         const int32_t iy = y0 + d->dil_h * ky;
         if (iy < 0 || iy >= d->in_h) continue;
+        const int8_t *xrow = in + ((size_t)b * d->in_h + iy) * d->in_w * d->in_c + ic0;
+        const int8_t *wrow = w + ((size_t)oc * d->k_h + ky) * d->k_w * n;
         for (int32_t kx = 0; kx < d->k_w; ++kx) {
             const int32_t ix = x0 + d->dil_w * kx;
             if (ix < 0 || ix >= d->in_w) continue;
-            const int8_t *xp = in + (((size_t)b * d->in_h + iy) * d->in_w + ix) * d->in_c + ic0;
-            const int8_t *wp = w + (((size_t)oc * d->k_h + ky) * d->k_w + kx) * d->filter_in_c;
-            for (int32_t ic = 0; ic < d->filter_in_c; ++ic) {
-                acc += wp[ic] * (xp[ic] + d->input_offset);
-            }
+            const int8_t *xp = xrow + (size_t)ix * d->in_c;
+            const int8_t *wp = wrow + (size_t)kx * n;
+            acc += hn_dot_s8(wp, xp, n) + d->input_offset * hn_sum_s8(wp, n);
         }
     }
     return bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc;
@@ -90,6 +109,7 @@ static hn_status conv_eval(hn_op_ctx *ctx)
     const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     const uint8_t *bias = bt ? bt->data : NULL;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
+    int32_t *acc = ctx->scratch; /* out_c accumulators */
     const int fast_ok = d->dil_w == 1 && d->filter_in_c == d->in_c;
     const int32_t span_h = (d->k_h - 1) * d->dil_h, span_w = (d->k_w - 1) * d->dil_w;
     for (int32_t b = 0; b < d->batches; ++b) {
@@ -100,12 +120,17 @@ static hn_status conv_eval(hn_op_ctx *ctx)
                 const int32_t x0 = ox * d->stride_w - d->pad_w;
                 const int interior = fast_ok && in_y && x0 >= 0 && x0 + span_w < d->in_w;
                 int8_t *op = out + (((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c;
+                if (interior) {
+                    conv_interior(d, in, w, b, y0, x0, acc);
+                } else {
+                    for (int32_t oc = 0; oc < d->out_c; ++oc) {
+                        acc[oc] = conv_general(d, in, w, bias, b, y0, x0, oc);
+                    }
+                }
                 for (int32_t oc = 0; oc < d->out_c; ++oc) {
-                    int32_t acc = interior ? conv_interior(d, in, w, b, y0, x0, oc)
-                                           : conv_general(d, in, w, bias, b, y0, x0, oc);
-                    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]);
-                    acc += d->output_offset;
-                    op[oc] = (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+                    int32_t v = hn_mbqm(acc[oc], d->ch_multiplier[oc], d->ch_shift[oc]);
+                    v += d->output_offset;
+                    op[oc] = (int8_t)hn_clamp_i32(v, d->act_min, d->act_max);
                 }
             }
         }

@@ -5,6 +5,22 @@
  */
 #include "hn_conv_common.h"
 
+/* ch_bias[c] = bias[c] + input_offset * sum over taps of filter[.., c]. */
+static hn_status dw_fold_bias(hn_op_ctx *ctx, hn_conv_data *d)
+{
+    const int8_t *w = (const int8_t *)ctx->inputs[1]->data;
+    const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    d->ch_bias = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_c);
+    if (d->ch_bias == NULL) return HN_ERR_ARENA_TOO_SMALL;
+    for (int32_t c = 0; c < d->out_c; ++c) {
+        int32_t sum = 0;
+        for (int32_t t = 0; t < d->k_h * d->k_w; ++t) sum += w[(size_t)t * d->out_c + c];
+        int32_t b = bt ? hn_read_i32(bt->data + 4 * c) : 0;
+        d->ch_bias[c] = hn_wrap_add(b, sum * d->input_offset);
+    }
+    return HN_OK;
+}
+
 static hn_status dw_prepare(hn_op_ctx *ctx)
 {
     hn_conv_data *d = ctx->op_data;
@@ -33,7 +49,75 @@ static hn_status dw_prepare(hn_op_ctx *ctx)
     d->depth_multiplier = d->out_c / in->dims[3];
     if ((s = hn_conv_geometry(ctx, d)) != HN_OK) return s;
     if ((s = hn_fused_activation(ctx, act, out, &d->act_min, &d->act_max)) != HN_OK) return s;
-    return hn_conv_multipliers(ctx, d);
+    hn_status sm = hn_conv_multipliers(ctx, d);
+    if (sm != HN_OK && sm != HN_ERR_ARENA_TOO_SMALL) return sm;
+    hn_status sb = d->depth_multiplier == 1 ? dw_fold_bias(ctx, d) : HN_OK;
+    return sm != HN_OK ? sm : sb;
+}
+
+static inline int8_t dw_requantize(const hn_conv_data *d, int32_t acc, int32_t oc)
+{
+    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
+    return (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+}
+
+/* Interior window, depth multiplier 1: four channels per pass, no bounds
+ * checks, input offset folded into ch_bias. */
+static void dw_interior(const hn_conv_data *d, const int8_t *in, const int8_t *w, int32_t b,
+                        int32_t y0, int32_t x0, int8_t *op)
+{
+    const size_t xstep = (size_t)d->dil_w * d->in_c;
+    int32_t c = 0;
+    for (; c + 4 <= d->out_c; c += 4) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (int32_t ky = 0; ky < d->k_h; ++ky) {
+            const int8_t *xp =
+                in + (((size_t)b * d->in_h + y0 + ky * d->dil_h) * d->in_w + x0) * d->in_c + c;
+            const int8_t *wp = w + (size_t)ky * d->k_w * d->out_c + c;
+            for (int32_t kx = 0; kx < d->k_w; ++kx, xp += xstep, wp += d->out_c) {
+                a0 += wp[0] * xp[0];
+                a1 += wp[1] * xp[1];
+                a2 += wp[2] * xp[2];
+                a3 += wp[3] * xp[3];
+            }
+        }
+        op[c] = dw_requantize(d, hn_wrap_add(d->ch_bias[c], a0), c);
+        op[c + 1] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 1], a1), c + 1);
+        op[c + 2] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 2], a2), c + 2);
+        op[c + 3] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 3], a3), c + 3);
+    }
+    for (; c < d->out_c; ++c) {
+        int32_t a = 0;
+        for (int32_t ky = 0; ky < d->k_h; ++ky) {
+            const int8_t *xp =
+                in + (((size_t)b * d->in_h + y0 + ky * d->dil_h) * d->in_w + x0) * d->in_c + c;
+            const int8_t *wp = w + (size_t)ky * d->k_w * d->out_c + c;
+            for (int32_t kx = 0; kx < d->k_w; ++kx, xp += xstep, wp += d->out_c) {
+                a += *wp * *xp;
+            }
+        }
+        op[c] = dw_requantize(d, hn_wrap_add(d->ch_bias[c], a), c);
+    }
+}
+
+/* Any window: TFLM's reference loop (taps outside the input skipped). */
+static int32_t dw_general(const hn_conv_data *d, const int8_t *in, const int8_t *w,
+                          const uint8_t *bias, int32_t b, int32_t y0, int32_t x0, int32_t oc)
+{
+    const int32_t ic = oc / d->depth_multiplier;
+    int32_t acc = 0;
+    for (int32_t ky = 0; ky < d->k_h; ++ky) {
+        const int32_t iy = y0 + d->dil_h * ky;
+        if (iy < 0 || iy >= d->in_h) continue;
+        for (int32_t kx = 0; kx < d->k_w; ++kx) {
+            const int32_t ix = x0 + d->dil_w * kx;
+            if (ix < 0 || ix >= d->in_w) continue;
+            int32_t xv = in[(((size_t)b * d->in_h + iy) * d->in_w + ix) * d->in_c + ic];
+            int32_t wv = w[((size_t)ky * d->k_w + kx) * d->out_c + oc];
+            acc += wv * (xv + d->input_offset);
+        }
+    }
+    return bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc;
 }
 
 static hn_status dw_eval(hn_op_ctx *ctx)
@@ -44,30 +128,20 @@ static hn_status dw_eval(hn_op_ctx *ctx)
     const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     const uint8_t *bias = bt ? bt->data : NULL;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
+    const int32_t span_h = (d->k_h - 1) * d->dil_h, span_w = (d->k_w - 1) * d->dil_w;
     for (int32_t b = 0; b < d->batches; ++b) {
         for (int32_t oy = 0; oy < d->out_h; ++oy) {
             const int32_t y0 = oy * d->stride_h - d->pad_h;
+            const int in_y = y0 >= 0 && y0 + span_h < d->in_h;
             for (int32_t ox = 0; ox < d->out_w; ++ox) {
                 const int32_t x0 = ox * d->stride_w - d->pad_w;
+                int8_t *op = out + (((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c;
+                if (d->ch_bias != NULL && in_y && x0 >= 0 && x0 + span_w < d->in_w) {
+                    dw_interior(d, in, w, b, y0, x0, op);
+                    continue;
+                }
                 for (int32_t oc = 0; oc < d->out_c; ++oc) {
-                    const int32_t ic = oc / d->depth_multiplier;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < d->k_h; ++ky) {
-                        const int32_t iy = y0 + d->dil_h * ky;
-                        if (iy < 0 || iy >= d->in_h) continue;
-                        for (int32_t kx = 0; kx < d->k_w; ++kx) {
-                            const int32_t ix = x0 + d->dil_w * kx;
-                            if (ix < 0 || ix >= d->in_w) continue;
-                            int32_t xv = in[(((size_t)b * d->in_h + iy) * d->in_w + ix) * d->in_c + ic];
-                            int32_t wv = w[((size_t)ky * d->k_w + kx) * d->out_c + oc];
-                            acc += wv * (xv + d->input_offset);
-                        }
-                    }
-                    if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
-                    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]);
-                    acc += d->output_offset;
-                    out[(((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c + oc] =
-                        (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+                    op[oc] = dw_requantize(d, dw_general(d, in, w, bias, b, y0, x0, oc), oc);
                 }
             }
         }
