@@ -1,0 +1,177 @@
+"""The main job on the embedded default: what ``make demo`` runs.
+
+Runs every stage that exists, in data-flow order, on the built-in dataset and the
+emulated board, each stage handing the next a file in the run folder:
+
+1. train the ``hybrid`` supernet on digits (resumes from its checkpoint);
+2. take the largest subnet, read its accuracy off the supernet (test split);
+3. extract it and convert it to a checked full-int8 TFLM model;
+4. measure the int8 model's test accuracy in the real TFLM interpreter;
+5. stream it to the emulated Cortex-M4 board (mps2-an386 under QEMU), run it on a test
+   image and check the board's output byte for byte against TFLM.
+
+A killed demo resumes: training restarts from its last epoch, and a stage whose output
+file exists and is newer than its input is skipped. The LUT, search and deploy stages
+join this job when they land.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    run_dir: Path = Path("runs/demo")
+    space: str = "hybrid"
+    data: str = "digits"
+    board: str = "mps2-an386"
+    epochs: int | None = None  # None: the supernet's default configuration
+    seed: int = 0
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write via a temp file + rename so a kill never leaves half a JSON behind."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, path)
+
+
+def _is_fresh(output: Path, *inputs: Path) -> bool:
+    return output.exists() and all(output.stat().st_mtime >= p.stat().st_mtime for p in inputs)
+
+
+def _stage(n: int, title: str) -> None:
+    console.rule(f"[bold]{n}. {title}")
+
+
+def train_stage(cfg: DemoConfig) -> Path:
+    from hilnas.supernet import TrainConfig, train_supernet
+
+    _stage(1, f"train the {cfg.space!r} supernet on {cfg.data!r} (resumable)")
+    overrides = {} if cfg.epochs is None else {"epochs": cfg.epochs}
+    train_cfg = TrainConfig(space=cfg.space, data=cfg.data, seed=cfg.seed, **overrides)
+    trainer = train_supernet(train_cfg, cfg.run_dir / "supernet")
+    return Path(trainer.ckpt_path)
+
+
+def int8_accuracy_on_tflm(tflite: Path, x_nchw: np.ndarray, y: np.ndarray, layout: str) -> float:
+    """Top-1 accuracy of the int8 model in the real TFLM interpreter (one image at a time)."""
+    from hilnas.convert import tflm
+    from hilnas.convert.routes import to_layout
+
+    model = tflm.load(tflite.read_bytes())
+    x = to_layout(x_nchw.astype(np.float32), layout)
+    correct = 0
+    for i in range(x.shape[0]):
+        out = tflm.tflm_run(model, x[i : i + 1])[0]
+        correct += int(int(np.argmax(out.reshape(-1))) == int(y[i]))
+    return correct / max(1, x.shape[0])
+
+
+def run_demo(cfg: DemoConfig) -> dict[str, Any]:
+    from hilnas.board.profile import profile_model
+    from hilnas.board.profiles import load_profile
+    from hilnas.convert import convert
+    from hilnas.convert.routes import to_layout
+    from hilnas.data import calibration_set
+    from hilnas.space.base import save_arch
+    from hilnas.supernet import load_supernet
+
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = train_stage(cfg)
+
+    _stage(2, "largest subnet: accuracy inherited from the supernet")
+    trained = load_supernet(ckpt)
+    space = trained.space
+    arch = space.largest()
+    arch_path = cfg.run_dir / "largest.arch.json"
+    save_arch(arch, arch_path)
+    supernet_acc = trained.evaluate(arch, "test")
+    console.print(f"supernet test accuracy (largest subnet): {supernet_acc:.2%}")
+
+    _stage(3, "extract and convert to a checked full-int8 TFLite Micro model")
+    tflite = cfg.run_dir / "largest.tflite"
+    report_path = tflite.with_suffix(".json")
+    res = space.resolution(arch)
+    if _is_fresh(report_path, ckpt) and tflite.exists():
+        console.print(f"{tflite} is up to date; skipping conversion")
+        report = json.loads(report_path.read_text())
+    else:
+        module = trained.extract(arch)
+        calib = calibration_set(trained.data, res, 64, cfg.seed)
+        val_x, _ = trained.data.split("val")
+        heldout = calibration_set_like(val_x, res)
+        result = convert(module, space.input_shape(arch), calib, tflite, heldout=heldout,
+                         calib_source=f"{cfg.data} training split")
+        report = result.report
+    layout = report.get("checks", {}).get("layout", {}).get("input", "NHWC")
+    console.print(f"route {report.get('route')}, {report.get('model_bytes')} B flatbuffer, "
+                  f"TFLM arena {report.get('arena_bytes')} B")
+
+    _stage(4, "int8 accuracy in the TFLM interpreter (test split)")
+    test_x, test_y = trained.data.split("test")
+    x_test = resized_numpy(test_x, res)
+    int8_acc = int8_accuracy_on_tflm(tflite, x_test, test_y.numpy(), layout)
+    console.print(f"int8 test accuracy on TFLM: {int8_acc:.2%}")
+
+    _stage(5, f"profile on the emulated board {cfg.board!r} (QEMU), checked against TFLM")
+    sample = cfg.run_dir / "test_image.npy"
+    np.save(sample, to_layout(x_test[:1], layout))
+    prof = profile_model(tflite, load_profile(cfg.board), runs=3, warmup=1,
+                         input_path=sample, check=True)
+    board_pred = int(np.argmax(np.asarray(prof.output)))
+    summary = {
+        "space": cfg.space,
+        "data": cfg.data,
+        "arch": str(arch_path),
+        "supernet_test_accuracy": supernet_acc,
+        "int8_tflm_test_accuracy": int8_acc,
+        "tflite": str(tflite),
+        "route": report.get("route"),
+        "model_bytes": report.get("model_bytes"),
+        "tflm_arena_bytes": report.get("arena_bytes"),
+        "board": cfg.board,
+        "board_latency_median": prof.latency_median,
+        "board_timing_unit": prof.timing_unit,
+        "board_arena_bytes": prof.arena_bytes,
+        "board_stack_high_water": prof.stack_high_water,
+        "board_prediction": board_pred,
+        "true_label": int(test_y[0]),
+        "board_output_matches_tflm": prof.checked_against_tflm,
+        "profile_wall_s": prof.wall_s,
+    }
+    _write_json_atomic(cfg.run_dir / "summary.json", summary)
+    print_summary(summary)
+    return summary
+
+
+def resized_numpy(x: Any, resolution: int) -> np.ndarray:
+    from hilnas.data import resize
+
+    return resize(x, resolution).numpy().astype(np.float32)
+
+
+def calibration_set_like(x: Any, resolution: int, n: int = 128) -> np.ndarray:
+    """The first ``n`` validation images at the model's resolution: held-out for the checks."""
+    return resized_numpy(x[:n], resolution)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title="hilnas demo", show_header=False)
+    for key, value in summary.items():
+        shown = f"{value:.2%}" if "accuracy" in key else str(value)
+        table.add_row(key, shown)
+    console.print(table)
