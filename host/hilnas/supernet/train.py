@@ -196,7 +196,9 @@ class SupernetTrainer:
         self, logits: torch.Tensor, y: torch.Tensor, teacher: torch.Tensor
     ) -> torch.Tensor:
         if self.cfg.distill:
-            return soft_cross_entropy(logits, teacher)
+            # Half labels, half teacher: early in a short run the teacher is near uniform
+            # and pure distillation would hold the small members back with it.
+            return 0.5 * soft_cross_entropy(logits, teacher) + 0.5 * F.cross_entropy(logits, y)
         return F.cross_entropy(logits, y, label_smoothing=0.1)
 
     def run_epoch(self, progress: Any = None, task: Any = None) -> float:
@@ -215,8 +217,17 @@ class SupernetTrainer:
     def evaluate(self, arch: Arch, split: str = "val") -> float:
         return evaluate_arch(self.supernet, arch, self.data, split)
 
-    def fit(self, show_progress: bool = True) -> list[dict[str, float]]:
-        """Train the remaining epochs, checkpointing after each; returns the history."""
+    def fit(
+        self, show_progress: bool = True, stop_after: int | None = None
+    ) -> list[dict[str, float]]:
+        """Train the remaining epochs, checkpointing after each; returns the history.
+
+        ``stop_after`` ends the call after that many epochs (as an interruption would);
+        a later ``try_resume`` + ``fit`` carries on exactly where it stopped.
+        """
+        last = (
+            self.cfg.epochs if stop_after is None else min(self.cfg.epochs, self.epoch + stop_after)
+        )
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -237,7 +248,7 @@ class SupernetTrainer:
             task = progress.add_task(
                 self.space.name, total=total, completed=self.epoch * self.steps_per_epoch, info=""
             )
-            while self.epoch < self.cfg.epochs:
+            while self.epoch < last:
                 loss = self.run_epoch(progress, task)
                 self.epoch += 1
                 record = {
