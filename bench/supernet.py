@@ -1,0 +1,133 @@
+"""Supernet ranking quality and training throughput (issue #5 acceptance).
+
+Trains (or reuses) the default supernet on digits, then for >= 10 members (smallest,
+largest, random; seeded) compares the supernet-inherited accuracy with the accuracy of the
+same architecture trained stand-alone from scratch for a few epochs, and prints Kendall's
+tau between the two rankings plus training throughput (images/s on this machine's CPU).
+With ``--convert-each`` every member is also converted with ``hilnas.convert.convert``
+one by one (the full property sweep; slow: tens of seconds per member).
+
+    .venv/bin/python bench/supernet.py [--space hybrid] [--ckpt runs/supernet/supernet.pt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from hilnas.data import ImageDataset, calibration_set, resize
+from hilnas.space import Arch, SearchSpace
+from hilnas.supernet import TrainConfig, accuracy, load_supernet, recalibrate_bn, train_supernet
+from hilnas.supernet.train import random_shift
+from rich.console import Console
+from rich.table import Table
+from scipy.stats import kendalltau
+
+
+def train_standalone(
+    space: SearchSpace, arch: Arch, data: ImageDataset, epochs: int, seed: int
+) -> tuple[float, float]:
+    """Train ``arch`` from scratch; returns (val accuracy, images/s)."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = space.build(arch)
+    res = space.resolution(arch)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=5e-4)
+    bs = 64
+    steps = -(-len(data.train_x) // bs)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * steps)
+    start, seen = time.perf_counter(), 0
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(data.train_x), generator=gen)
+        for i in range(steps):
+            idx = order[i * bs : (i + 1) * bs]
+            x = resize(random_shift(data.train_x[idx], 1, gen), res)
+            loss = F.cross_entropy(model(x), data.train_y[idx], label_smoothing=0.1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            seen += len(idx)
+    rate = seen / (time.perf_counter() - start)
+    return accuracy(model, data, res, "val"), rate
+
+
+def convert_member(trained, arch: Arch) -> str:  # type: ignore[no-untyped-def]
+    from hilnas.convert import convert
+
+    space, data = trained.space, trained.data
+    res = space.resolution(arch)
+    sub = recalibrate_bn(trained.supernet.extract(arch), data, res)
+    calib = calibration_set(data, res, 64)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = convert(sub, space.input_shape(arch), calib, Path(tmp) / "m.tflite")
+        return f"{result.route} {result.model_bytes} B"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--space", default="hybrid")
+    parser.add_argument("--ckpt", type=Path, help="existing supernet.pt (default: train one)")
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/bench-supernet"))
+    parser.add_argument("--n", type=int, default=10, help="members to rank (>= 10)")
+    parser.add_argument("--epochs", type=int, default=5, help="stand-alone epochs per member")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--convert-each", action="store_true")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    console = Console()
+    ckpt = args.ckpt
+    if ckpt is None:
+        t0 = time.perf_counter()
+        trainer = train_supernet(TrainConfig(space=args.space, seed=args.seed), args.run_dir)
+        ckpt = trainer.ckpt_path
+        console.print(f"supernet training wall time {time.perf_counter() - t0:.0f} s")
+    trained = load_supernet(ckpt)
+    space, data = trained.space, trained.data
+    history = torch.load(ckpt, weights_only=False)["history"]
+    rng = random.Random(args.seed)
+    archs = [space.smallest(), space.largest()]
+    while len(archs) < args.n:
+        arch = space.sample(rng)
+        if arch not in archs:
+            archs.append(arch)
+    table = Table(
+        title=f"{space.name}: inherited vs stand-alone ({args.epochs} epochs) val accuracy"
+    )
+    for col in ("member", "inherited", "stand-alone", "img/s", "convert"):
+        table.add_column(col)
+    inherited, standalone, rates = [], [], []
+    for i, arch in enumerate(archs):
+        inherited.append(trained.evaluate(arch, "val"))
+        acc, rate = train_standalone(space, arch, data, args.epochs, args.seed + i)
+        standalone.append(acc)
+        rates.append(rate)
+        conv = convert_member(trained, arch) if args.convert_each else "-"
+        table.add_row(str(i), f"{inherited[-1]:.3f}", f"{acc:.3f}", f"{rate:.0f}", conv)
+    tau = kendalltau(inherited, standalone).statistic
+    console.print(table)
+    largest = trained.extract(space.largest())
+    summary = {
+        "space": space.name,
+        "members": len(archs),
+        "kendall_tau": round(float(tau), 3),
+        "largest_test_acc": round(accuracy(largest, data, space.resolution(space.largest())), 4),
+        "supernet_train_images_per_s": history[-1]["images_per_s"] if history else None,
+        "supernet_train_seconds": round(torch.load(ckpt, weights_only=False)["train_seconds"], 1),
+        "standalone_train_images_per_s": round(sum(rates) / len(rates), 1),
+        "threads": torch.get_num_threads(),
+    }
+    console.print_json(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
