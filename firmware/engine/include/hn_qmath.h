@@ -35,14 +35,46 @@ static inline int32_t hn_clamp_i32(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* gemmlowp SaturatingRoundingDoublingHighMul. */
-int32_t hn_srdhm(int32_t a, int32_t b);
-/* gemmlowp RoundingDivideByPOT (round half away from zero). */
-int32_t hn_rdbpot(int32_t x, int exponent);
-/* TFLite MultiplyByQuantizedMultiplier (non single-rounding variant). */
-int32_t hn_mbqm(int32_t x, int32_t multiplier, int shift);
-/* MultiplyByQuantizedMultiplierSmallerThanOneExp: shift <= 0. */
-int32_t hn_mbqm_small(int32_t x, int32_t multiplier, int left_shift);
+/* gemmlowp SaturatingRoundingDoublingHighMul, RoundingDivideByPOT (round
+ * half away from zero), TFLite MultiplyByQuantizedMultiplier (the default,
+ * double-rounding variant) and its SmallerThanOneExp form (shift <= 0).
+ * Inline: they run once per output element of every kernel. */
+static inline int32_t hn_srdhm(int32_t a, int32_t b)
+{
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+    /* C division truncates toward zero, as gemmlowp relies on. */
+    return (int32_t)((ab + nudge) / (1ll << 31));
+}
+
+static inline int32_t hn_rdbpot(int32_t x, int exponent)
+{
+    /* Valid models keep exponent in [0, 31]; clamp so hostile ones cannot UB. */
+    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent);
+    const int32_t mask = (int32_t)((1ll << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* Arithmetic right shift of negatives: gcc/clang/armcc all do this. */
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t hn_mbqm(int32_t x, int32_t multiplier, int shift)
+{
+    int left = shift > 0 ? (shift > 31 ? 31 : shift) : 0;
+    int right = shift > 0 ? 0 : -shift;
+    /* x * (1 << left) in TFLite is int32 arithmetic; wrap like two's complement. */
+    int32_t shifted = (int32_t)((uint32_t)x << left);
+    return hn_rdbpot(hn_srdhm(shifted, multiplier), right);
+}
+
+static inline int32_t hn_mbqm_small(int32_t x, int32_t multiplier, int left_shift)
+{
+    return hn_rdbpot(hn_srdhm(x, multiplier), -left_shift);
+}
+
 /* 64-bit accumulator variant (int16 paths / batch_matmul with large acc). */
 int32_t hn_mbqm64(int64_t x, int32_t multiplier, int shift);
 

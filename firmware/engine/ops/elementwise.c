@@ -20,6 +20,7 @@ typedef struct {
     int32_t input1_shift, input2_shift, output_shift, left_shift;
     int32_t act_min, act_max;
     int32_t total;
+    int32_t same_shape; /* no broadcasting: one flat loop */
 } ew_data;
 
 static hn_status broadcast_strides(hn_op_ctx *ctx, const hn_tensor *in, const hn_tensor *out,
@@ -76,6 +77,7 @@ static hn_status ew_prepare(hn_op_ctx *ctx, int32_t kind)
     if ((s = broadcast_strides(ctx, a, out, d->stride1, "input 1")) != HN_OK) return s;
     if ((s = broadcast_strides(ctx, b, out, d->stride2, "input 2")) != HN_OK) return s;
     d->total = hn_num_elements(out);
+    d->same_shape = hn_num_elements(a) == d->total && hn_num_elements(b) == d->total;
     d->input1_offset = -a->zero_point;
     d->input2_offset = -b->zero_point;
     d->output_offset = out->zero_point;
@@ -96,7 +98,7 @@ static hn_status add_prepare(hn_op_ctx *ctx) { return ew_prepare(ctx, EW_ADD); }
 static hn_status sub_prepare(hn_op_ctx *ctx) { return ew_prepare(ctx, EW_SUB); }
 static hn_status mul_prepare(hn_op_ctx *ctx) { return ew_prepare(ctx, EW_MUL); }
 
-static int32_t ew_one(const ew_data *d, int32_t x1, int32_t x2)
+static inline int32_t ew_one(const ew_data *d, int32_t x1, int32_t x2)
 {
     const int32_t v1 = d->input1_offset + x1;
     const int32_t v2 = d->input2_offset + x2;
@@ -120,6 +122,10 @@ static hn_status ew_eval(hn_op_ctx *ctx)
     const int8_t *a = (const int8_t *)ctx->inputs[0]->data;
     const int8_t *b = (const int8_t *)ctx->inputs[1]->data;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
+    if (d->same_shape) {
+        for (int32_t i = 0; i < d->total; ++i) out[i] = (int8_t)ew_one(d, a[i], b[i]);
+        return HN_OK;
+    }
     int32_t idx[HN_MAX_DIMS] = {0};
     int32_t ia = 0, ib = 0;
     for (int32_t i = 0; i < d->total; ++i) {
