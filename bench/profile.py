@@ -73,6 +73,9 @@ def bench_streaming(boards: list[str], n_bytes: int, pairs: int) -> list[dict]:
             {"board": name, "raw_Bps": statistics.median(raws),
              "protocol_Bps": statistics.median(protos),
              "overhead": statistics.median(overheads), "overhead_max": overheads[-1],
+             # Host load only ever slows a transfer: best-of-N is the least noisy figure.
+             "raw_best_Bps": max(raws), "protocol_best_Bps": max(protos),
+             "overhead_best": 1 - max(protos) / max(raws),
              "raw_all": raws, "protocol_all": protos}
         )  # fmt: skip
     return rows
@@ -158,11 +161,15 @@ def print_streaming(console: Console, stream: list[dict], args: argparse.Namespa
         title=f"host->board streaming, {args.bytes} bytes per figure, median of {args.pairs} "
         f"alternating raw/protocol pairs (load average {os.getloadavg()[0]:.1f})"
     )
-    for col in ("board", "raw B/s", "protocol B/s", "overhead (target <= 20%)", "worst pair"):
+    cols = ("board", "raw B/s (median/best)", "protocol B/s (median/best)",
+            "overhead: median pair / best-of (target <= 20%)", "worst pair")  # fmt: skip
+    for col in cols:
         t.add_column(col, justify="right")
     for r in stream:
-        t.add_row(r["board"], f"{r['raw_Bps']:,.0f}", f"{r['protocol_Bps']:,.0f}",
-                  f"{r['overhead']:.1%}", f"{r['overhead_max']:.1%}")  # fmt: skip
+        t.add_row(r["board"], f"{r['raw_Bps']:,.0f} / {r['raw_best_Bps']:,.0f}",
+                  f"{r['protocol_Bps']:,.0f} / {r['protocol_best_Bps']:,.0f}",
+                  f"{r['overhead']:.1%} / {r['overhead_best']:.1%}",
+                  f"{r['overhead_max']:.1%}")  # fmt: skip
     console.print(t)
 
 
