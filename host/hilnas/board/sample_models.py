@@ -22,7 +22,7 @@ from hilnas.board.profiles import REPO_ROOT
 from hilnas.errors import ConfigError
 
 CACHE_DIR = REPO_ROOT / ".hilnas-cache" / "sample-models"
-VERSION = "v1"  # bump when a builder changes, so caches rebuild
+VERSION = "v2"  # bump when a builder changes, so caches rebuild
 
 
 def _tiny(tf: Any) -> Any:
@@ -41,7 +41,11 @@ def _tiny(tf: Any) -> Any:
 
 
 def _cnn100k(tf: Any) -> Any:
-    """32x32x3 CNN with ~100 K int8 weights: conv, depthwise, avg-pool, add, FC, softmax."""
+    """32x32x3 CNN, ~100 KB as .tflite (~86 K int8 weights): conv, depthwise, add, pools, FC.
+
+    The issue's wall-time target is stated for a ~100 KB model; v1 of this
+    builder made 114 KB, v2 is 99 KB.
+    """
     L = tf.keras.layers
     x_in = L.Input((32, 32, 3), batch_size=1)
     x = L.Conv2D(32, 3, strides=2, padding="same", activation="relu6")(x_in)
@@ -49,7 +53,7 @@ def _cnn100k(tf: Any) -> Any:
     y = L.Conv2D(32, 1, activation="relu6")(y)
     x = L.Add()([x, y])
     x = L.Conv2D(64, 3, strides=2, padding="same", activation="relu6")(x)
-    x = L.Conv2D(80, 3, padding="same", activation="relu6")(x)
+    x = L.Conv2D(64, 3, padding="same", activation="relu6")(x)
     x = L.Conv2D(48, 3, strides=2, padding="same", activation="relu6")(x)
     x = L.AveragePooling2D(4)(x)
     x = L.Flatten()(x)
