@@ -12,6 +12,15 @@
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
+
+/* SXTB16 of x rotated right by 8 (bytes 1 and 3) in one instruction; GCC 12
+ * does not fold the rotate of __sxtb16((x >> 8) | (x << 24)) by itself. */
+static inline int32_t hn_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
 #endif
 
 static inline int32_t hn_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
@@ -24,7 +33,7 @@ static inline int32_t hn_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
         memcpy(&wa, a + i, 4); /* unaligned LDR: fine on v7-M/v8-M Main */
         memcpy(&wb, b + i, 4);
         acc = __smlad(__sxtb16(wa), __sxtb16(wb), acc);
-        acc = __smlad(__sxtb16((wa >> 8) | (wa << 24)), __sxtb16((wb >> 8) | (wb << 24)), acc);
+        acc = __smlad(hn_sxtb16_ror8(wa), hn_sxtb16_ror8(wb), acc);
     }
 #else
     int32_t acc1 = 0;
@@ -51,19 +60,19 @@ static inline void hn_dot4_s8(const int8_t *w0, const int8_t *w1, const int8_t *
     for (; i + 4 <= n; i += 4) {
         uint32_t xv, wv;
         memcpy(&xv, x + i, 4);
-        const int32_t x02 = __sxtb16(xv), x13 = __sxtb16((xv >> 8) | (xv << 24));
+        const int32_t x02 = __sxtb16(xv), x13 = hn_sxtb16_ror8(xv);
         memcpy(&wv, w0 + i, 4);
         a0 = __smlad(__sxtb16(wv), x02, a0);
-        a0 = __smlad(__sxtb16((wv >> 8) | (wv << 24)), x13, a0);
+        a0 = __smlad(hn_sxtb16_ror8(wv), x13, a0);
         memcpy(&wv, w1 + i, 4);
         a1 = __smlad(__sxtb16(wv), x02, a1);
-        a1 = __smlad(__sxtb16((wv >> 8) | (wv << 24)), x13, a1);
+        a1 = __smlad(hn_sxtb16_ror8(wv), x13, a1);
         memcpy(&wv, w2 + i, 4);
         a2 = __smlad(__sxtb16(wv), x02, a2);
-        a2 = __smlad(__sxtb16((wv >> 8) | (wv << 24)), x13, a2);
+        a2 = __smlad(hn_sxtb16_ror8(wv), x13, a2);
         memcpy(&wv, w3 + i, 4);
         a3 = __smlad(__sxtb16(wv), x02, a3);
-        a3 = __smlad(__sxtb16((wv >> 8) | (wv << 24)), x13, a3);
+        a3 = __smlad(hn_sxtb16_ror8(wv), x13, a3);
     }
 #endif
     for (; i < n; ++i) {
