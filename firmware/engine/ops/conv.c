@@ -39,7 +39,6 @@ static hn_status conv_prepare(hn_op_ctx *ctx)
                            (long)out->dims[3], (long)d->out_c);
     }
     if ((s = hn_fused_activation(ctx, act, out, &d->act_min, &d->act_max)) != HN_OK) return s;
-    ctx->scratch_bytes = 4u * (uint32_t)d->out_c;
     hn_status sm = hn_conv_multipliers(ctx, d);
     if (sm != HN_OK && sm != HN_ERR_ARENA_TOO_SMALL) return sm;
     hn_status sb = hn_conv_fold_bias(ctx, d); /* also counted when the arena is short */
@@ -49,8 +48,14 @@ static hn_status conv_prepare(hn_op_ctx *ctx)
 /* Window fully inside the input: no bounds checks, offset folded in ch_bias,
  * each filter row is one contiguous dot product (dilation 1, one group).
  * Four output channels at a time share the activation loads. */
+static inline int8_t conv_requantize(const hn_conv_data *d, int32_t acc, int32_t oc)
+{
+    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
+    return (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+}
+
 static void conv_interior(const hn_conv_data *d, const int8_t *in, const int8_t *w, int32_t b,
-                          int32_t y0, int32_t x0, int32_t *acc)
+                          int32_t y0, int32_t x0, int8_t *op)
 {
     const int32_t row = d->k_w * d->in_c;
     const size_t per_oc = (size_t)d->k_h * row;
@@ -65,7 +70,9 @@ static void conv_interior(const hn_conv_data *d, const int8_t *in, const int8_t 
             hn_dot4_s8(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xbase + ky * xrow_step,
                        row, a);
         }
-        for (int k = 0; k < 4; ++k) acc[oc + k] = hn_wrap_add(d->ch_bias[oc + k], a[k]);
+        for (int k = 0; k < 4; ++k) {
+            op[oc + k] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + k], a[k]), oc + k);
+        }
     }
     for (; oc < d->out_c; ++oc) {
         int32_t a = 0;
@@ -73,7 +80,7 @@ static void conv_interior(const hn_conv_data *d, const int8_t *in, const int8_t 
         for (int32_t ky = 0; ky < d->k_h; ++ky) {
             a += hn_dot_s8(wp + (size_t)ky * row, xbase + ky * xrow_step, row);
         }
-        acc[oc] = hn_wrap_add(d->ch_bias[oc], a);
+        op[oc] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc], a), oc);
     }
 }
 
@@ -109,7 +116,6 @@ static hn_status conv_eval(hn_op_ctx *ctx)
     const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     const uint8_t *bias = bt ? bt->data : NULL;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
-    int32_t *acc = ctx->scratch; /* out_c accumulators */
     const int fast_ok = d->dil_w == 1 && d->filter_in_c == d->in_c;
     const int32_t span_h = (d->k_h - 1) * d->dil_h, span_w = (d->k_w - 1) * d->dil_w;
     for (int32_t b = 0; b < d->batches; ++b) {
@@ -121,16 +127,11 @@ static hn_status conv_eval(hn_op_ctx *ctx)
                 const int interior = fast_ok && in_y && x0 >= 0 && x0 + span_w < d->in_w;
                 int8_t *op = out + (((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c;
                 if (interior) {
-                    conv_interior(d, in, w, b, y0, x0, acc);
-                } else {
-                    for (int32_t oc = 0; oc < d->out_c; ++oc) {
-                        acc[oc] = conv_general(d, in, w, bias, b, y0, x0, oc);
-                    }
+                    conv_interior(d, in, w, b, y0, x0, op);
+                    continue;
                 }
                 for (int32_t oc = 0; oc < d->out_c; ++oc) {
-                    int32_t v = hn_mbqm(acc[oc], d->ch_multiplier[oc], d->ch_shift[oc]);
-                    v += d->output_offset;
-                    op[oc] = (int8_t)hn_clamp_i32(v, d->act_min, d->act_max);
+                    op[oc] = conv_requantize(d, conv_general(d, in, w, bias, b, y0, x0, oc), oc);
                 }
             }
         }
