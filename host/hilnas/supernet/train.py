@@ -49,7 +49,7 @@ class TrainConfig:
     distill: bool = True
     max_shift: int = 1
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept with the run
 
 
 def seed_everything(seed: int) -> None:
