@@ -34,7 +34,10 @@ class Bundle(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([m(x) for m in self.members], dim=1)
+        outs = [m(x) for m in self.members]
+        # TFLM's CONCATENATION takes at most 10 inputs: concatenate in groups of 5.
+        groups = [torch.cat(outs[i : i + 5], dim=1) for i in range(0, len(outs), 5)]
+        return torch.cat(groups, dim=1)
 
 
 def spread_members(space_name: str, n: int, seed: int = 0):
