@@ -20,6 +20,9 @@ hn_status hn_conv_check_common(hn_op_ctx *ctx, unsigned filter_ndim)
     }
     if (bias != NULL) {
         if ((s = hn_check_type(ctx, bias, HN_TYPE_INT32, "bias")) != HN_OK) return s;
+        if (!bias->is_const) { /* folded into ch_bias in prepare */
+            return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "bias must be constant");
+        }
     }
     return HN_OK;
 }

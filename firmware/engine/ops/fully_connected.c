@@ -45,6 +45,9 @@ static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
     if (bias != NULL) {
         hn_status s = hn_check_type(ctx, bias, HN_TYPE_INT32, "bias");
         if (s != HN_OK) return s;
+        if (!bias->is_const) { /* folded into ch_bias in prepare */
+            return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "bias must be constant");
+        }
         if (hn_num_elements(bias) != d->out_depth) {
             return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "bias has %ld elements, expected %ld",
                                (long)hn_num_elements(bias), (long)d->out_depth);
