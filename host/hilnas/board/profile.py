@@ -22,6 +22,7 @@ import numpy as np
 
 from hilnas.board.profiles import BoardProfile
 from hilnas.board.session import BoardSession, open_board
+from hilnas.convert import tflm
 from hilnas.errors import BoardError, ConfigError
 
 INPUT_SEED = 20241121
@@ -91,27 +92,9 @@ def builtin_op_names() -> dict[int, str]:
     return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
 
-def _tflm_interpreter(model: bytes) -> Any:
-    from tflite_micro.python.tflite_micro import runtime
-
-    try:
-        return runtime.Interpreter.from_bytes(model)
-    except RuntimeError as exc:
-        raise ConfigError(f"TFLM cannot load the model: {exc} (reason on stderr)") from exc
-
-
-def _input_details(model: bytes, n_inputs: int = 1) -> list[dict[str, Any]]:
-    interp = _tflm_interpreter(model)
-    return [interp.get_input_details(i) for i in range(n_inputs)]
-
-
-def _quantize(x: np.ndarray, detail: dict[str, Any], path: Path) -> np.ndarray:
-    q = detail.get("quantization_parameters") or {}
-    scales, zps = q.get("scales"), q.get("zero_points")
-    if scales is None or len(scales) != 1:
-        raise ConfigError(f"{path}: float input but the model input has no per-tensor scale")
-    scaled = np.round(x.astype(np.float64) / float(scales[0])) + int(zps[0])
-    return np.clip(scaled, -128, 127).astype(np.int8)
+def _input_details(model: bytes) -> list[dict[str, Any]]:
+    loaded = tflm.load(model)
+    return [loaded.input_details(i) for i in range(loaded.n_inputs)]
 
 
 def prepare_input(
@@ -126,7 +109,7 @@ def prepare_input(
         x = np.load(input_path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{input_path}: not a readable .npy file: {exc}") from exc
-    details = _input_details(model, n_inputs)
+    details = _input_details(model)
     if len(details) != 1:
         raise ConfigError(
             f"{input_path}: --input supports single-input models, this has {len(details)}"
@@ -141,21 +124,28 @@ def prepare_input(
     if x.dtype == np.int8:
         return x.tobytes(), f"{input_path} (int8)"
     if x.dtype in (np.float32, np.float64):
-        return _quantize(x, detail, input_path).tobytes(), f"{input_path} (float, quantized)"
+        q = detail.get("quantization_parameters") or {}
+        if len(q.get("scales", ())) != 1:
+            raise ConfigError(
+                f"{input_path}: float input but the model input has no per-tensor scale"
+            )
+        data = tflm.quantize_like(x.reshape(detail["shape"]), detail)
+        return data.tobytes(), f"{input_path} (float, quantized)"
     raise ConfigError(f"{input_path}: dtype {x.dtype} not supported; give int8 or float32")
 
 
 def tflm_output(model: bytes, input_data: bytes, n_inputs: int = 1, n_outputs: int = 1) -> bytes:
     """All outputs (index order, concatenated) of the TFLM host runtime for this input."""
-    interp = _tflm_interpreter(model)
-    offset = 0
-    for i, detail in enumerate(_input_details(model, n_inputs)):
+    loaded = tflm.load(model)
+    arrays, offset = [], 0
+    for i in range(loaded.n_inputs):
+        detail = loaded.input_details(i)
         n = int(np.prod(detail["shape"])) * np.dtype(detail["dtype"]).itemsize
         arr = np.frombuffer(input_data[offset : offset + n], dtype=detail["dtype"])
-        interp.set_input(arr.reshape(detail["shape"]), i)
+        arrays.append(arr.reshape(detail["shape"]))
         offset += n
-    interp.invoke()
-    return b"".join(np.asarray(interp.get_output(i)).tobytes() for i in range(n_outputs))
+    outputs = tflm.tflm_run(loaded, arrays)
+    return b"".join(np.asarray(o).tobytes() for o in outputs[:n_outputs])
 
 
 def check_against_tflm(

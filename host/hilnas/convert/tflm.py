@@ -102,7 +102,7 @@ def tflm_arena_bytes(model_bytes: bytes) -> int:
                        f" {size} bytes")
 
 
-def _quantize_like(x: np.ndarray, details: dict) -> np.ndarray:
+def quantize_like(x: np.ndarray, details: dict) -> np.ndarray:
     """Float input -> the tensor's dtype using its scale/zero point (int types only)."""
     dtype = details["dtype"]
     if x.dtype == dtype:
@@ -135,7 +135,7 @@ def tflm_run(
         want = tuple(int(d) for d in details["shape"])
         if tuple(x.shape) != want:
             raise ConvertError(f"TFLM input {i}: got shape {tuple(x.shape)}, model wants {want}")
-        interp.set_input(_quantize_like(np.asarray(x), details), i)
+        interp.set_input(quantize_like(np.asarray(x), details), i)
     with TflmCapturedStderr() as err:
         try:
             interp.invoke()
