@@ -18,8 +18,6 @@ join this job when they land.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+
+from hilnas.fileio import atomic_write_json
 
 console = Console()
 
@@ -39,14 +39,6 @@ class DemoConfig:
     board: str = "mps2-an386"
     epochs: int | None = None  # None: the supernet's default configuration
     seed: int = 0
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write via a temp file + rename so a kill never leaves half a JSON behind."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
 
 
 def _is_fresh(output: Path, *inputs: Path) -> bool:
@@ -153,7 +145,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
         "board_output_matches_tflm": prof.checked_against_tflm,
         "profile_wall_s": prof.wall_s,
     }
-    _write_json_atomic(cfg.run_dir / "summary.json", summary)
+    atomic_write_json(cfg.run_dir / "summary.json", summary)
     print_summary(summary)
     return summary
 

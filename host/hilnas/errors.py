@@ -17,6 +17,10 @@ class ConfigError(HilnasError):
     """A file the user gave us (profile YAML, arch JSON, option) is invalid."""
 
 
+class OutputError(HilnasError):
+    """An output file cannot be written (read-only folder, full disk, path is a folder)."""
+
+
 class DataError(HilnasError):
     """A dataset path is missing or malformed."""
 

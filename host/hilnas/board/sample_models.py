@@ -11,7 +11,6 @@ tested on its own.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 
 from hilnas.board.profiles import REPO_ROOT
 from hilnas.errors import ConfigError
+from hilnas.fileio import atomic_write_bytes
 
 CACHE_DIR = REPO_ROOT / ".hilnas-cache" / "sample-models"
 VERSION = "v2"  # bump when a builder changes, so caches rebuild
@@ -93,9 +93,5 @@ def sample_model(name: str, cache_dir: Path = CACHE_DIR) -> Path:
 
     tf.keras.utils.set_random_seed(1234)
     data = _convert(tf, BUILDERS[name](tf), seed=4321)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)
     return path

@@ -7,9 +7,6 @@ instant; all user errors are HilnasError subclasses that the dispatcher prints.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hilnas.errors import ConfigError
+from hilnas.fileio import atomic_write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,19 +95,6 @@ def cmd_flash(args: argparse.Namespace) -> int:
         elf = args.elf or build_firmware(profile).elf
     Console().print(flash(profile, elf, tool=args.tool, probe=args.probe))
     return 0
-
-
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Never leave half a JSON behind: write a sibling temp file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _figures_table(r: Any) -> Table:
@@ -196,6 +181,6 @@ def cmd_profile(args: argparse.Namespace) -> int:
     out.print(_figures_table(result))
     out.print(_ops_table(result))
     if args.json:
-        _write_json_atomically(args.json, result.to_json())
+        atomic_write_json(args.json, result.to_json(), indent=1)
         out.print(f"wrote {args.json}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hilnas.convert.output import atomic_write_bytes
+from hilnas.fileio import atomic_write_bytes
 
 _BYTES_PER_LINE = 16
 

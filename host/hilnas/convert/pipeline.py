@@ -26,10 +26,11 @@ from torch import nn
 
 from hilnas.convert import checks
 from hilnas.convert.carray import write_c_pair
-from hilnas.convert.output import atomic_write_bytes, atomic_write_json, ensure_writable_dir
+from hilnas.convert.output import ensure_writable_dir
 from hilnas.convert.routes import FloatModel, Route, get_route, to_layout
 from hilnas.convert.tflite_reader import read_model
 from hilnas.errors import CheckError, ConfigError, ConvertError, DataError
+from hilnas.fileio import atomic_write_bytes, atomic_write_json
 
 DEFAULT_ROUTES: tuple[str, ...] = ("onnx2tf", "litert")
 #: Inputs used for the float-agreement check (taken from held-out, else calibration).
