@@ -40,8 +40,8 @@ class TrainConfig:
     space: str = "hybrid"
     data: str = "digits"
     data_path: str | None = None
-    epochs: int = 15
-    batch_size: int = 64
+    epochs: int = 20
+    batch_size: int = 32
     lr: float = 3e-3
     weight_decay: float = 5e-4
     n_random: int = 2
