@@ -9,13 +9,13 @@ first op whose output differs.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import numpy as np
 
 from hilnas.errors import ConfigError
+from hilnas.fileio import atomic_write_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,15 +65,9 @@ def _inputs(eng, paths: list[Path], seed: int) -> list[np.ndarray]:
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
     """Write through a temp file + rename: never a half-written output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, arr)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _print_run(console, eng) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hilnas.engine.build import REPO_ROOT
+from hilnas.fileio import atomic_write_bytes
 
 ZOO_CACHE = Path(os.environ.get("HILNAS_CACHE", REPO_ROOT / ".hilnas-cache")) / "zoo"
 ZOO_VERSION = 1
@@ -165,11 +166,7 @@ def build(name: str, seed: int = 0) -> bytes:
     model = MODELS[name]()
     _randomize_bn(model, np.random.default_rng(seed))
     data = _convert(model, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)
     return data
 
 
@@ -196,8 +193,5 @@ def build_reference(name: str) -> bytes:
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         result = convert(model, shape, calib, Path(tmp) / f"{name}.tflite")
         data = Path(result.tflite_path).read_bytes()
-    fd, tmp_file = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp_file, path)
+    atomic_write_bytes(path, data)
     return data
