@@ -12,12 +12,18 @@ one by one (the full property sweep; slow: tens of seconds per member).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# bench/ holds a profile.py that would shadow the stdlib module torch imports (via cProfile).
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import argparse
 import json
 import random
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
