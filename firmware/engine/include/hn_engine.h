@@ -113,6 +113,9 @@ hn_status hn_tensor_data(const hn_engine *e, size_t tensor, const uint8_t **data
 const char *hn_last_error(const hn_engine *e);
 const char *hn_status_name(hn_status s);
 const char *hn_builtin_name(int32_t builtin_code);
+/* 1 when this build links a kernel for the TFLite builtin code, else 0 (lets
+ * hosts and tests check op coverage without loading a model per op). */
+int hn_op_supported(int32_t builtin_code);
 
 #ifdef __cplusplus
 }

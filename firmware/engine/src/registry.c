@@ -88,6 +88,12 @@ extern const hn_op_impl hn_op_TRANSPOSE;
 extern const hn_op_impl hn_op_STRIDED_SLICE;
 #endif
 #endif
+#if defined(__has_include)
+#if __has_include("../ops/slice.c")
+#define HN_HAVE_SLICE 1
+extern const hn_op_impl hn_op_SLICE;
+#endif
+#endif
 
 typedef struct {
     int32_t code;
@@ -141,6 +147,9 @@ static const registry_entry REGISTRY[] = {
 #ifdef HN_HAVE_STRIDED_SLICE
     {45, &hn_op_STRIDED_SLICE},
 #endif
+#ifdef HN_HAVE_SLICE
+    {65, &hn_op_SLICE},
+#endif
 };
 
 const hn_op_impl *hn_registry_find(int32_t builtin_code)
@@ -151,6 +160,11 @@ const hn_op_impl *hn_registry_find(int32_t builtin_code)
         }
     }
     return NULL;
+}
+
+int hn_op_supported(int32_t builtin_code)
+{
+    return hn_registry_find(builtin_code) != NULL;
 }
 
 static const char *const BUILTIN_NAMES[] = {

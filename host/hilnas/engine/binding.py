@@ -83,6 +83,7 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "hn_last_error": (ctypes.c_char_p, [p]),
         "hn_status_name": (ctypes.c_char_p, [st]),
         "hn_builtin_name": (ctypes.c_char_p, [ctypes.c_int32]),
+        "hn_op_supported": (ctypes.c_int, [ctypes.c_int32]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -99,6 +100,15 @@ def load_library(sanitize: bool = False) -> ctypes.CDLL:
 
 def builtin_name(code: int) -> str:
     return load_library().hn_builtin_name(code).decode()
+
+
+def op_supported(code: int) -> bool:
+    """Whether the engine build links a kernel for TFLite builtin ``code``.
+
+    Asks the C registry directly, so a coverage check costs one call per op
+    instead of converting and loading a model per op.
+    """
+    return bool(load_library().hn_op_supported(code))
 
 
 class Engine:
