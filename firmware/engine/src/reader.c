@@ -150,6 +150,9 @@ static hn_status read_shape(hn_engine *e, const hn_fb_table *tt, hn_tensor *t, i
     }
     t->ndim = (uint8_t)nd;
     uint64_t n = 1;
+    /* Product of the non-zero dims: kernels multiply partial dims (strides), and a
+     * zero dim elsewhere must not let those products overflow int32 (found by fuzzing). */
+    uint64_t extent = 1;
     for (int64_t d = 0; d < nd; ++d) {
         int32_t v = hn_read_i32(shape + 4 * d);
         if (v < 0) {
@@ -159,7 +162,8 @@ static hn_status read_shape(hn_engine *e, const hn_fb_table *tt, hn_tensor *t, i
         }
         t->dims[d] = v;
         n *= (uint64_t)v;
-        if (n > 0x7FFFFFFFu) {
+        extent *= (uint64_t)(v > 0 ? v : 1);
+        if (extent > 0x7FFFFFFFu) {
             return hn_set_error(e, HN_ERR_MODEL_MALFORMED, "tensor %d: too many elements", idx);
         }
     }
