@@ -28,7 +28,6 @@ from hilnas.errors import ConvertError
 PROBE_ARENA_BYTES = 16 * 1024 * 1024
 _ARENA_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 _ALIGN = 16
-_MAX_ALIGN_STEPS = 64
 
 
 class TflmCapturedStderr:
@@ -87,19 +86,40 @@ def _recorded_arena_total(model: TflmModel) -> int:
     return int(match.group(1))
 
 
+def _allocates(model_bytes: bytes, size: int) -> bool:
+    try:
+        with TflmCapturedStderr():
+            runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=size)
+        return True
+    except RuntimeError:
+        return False
+
+
 def tflm_arena_bytes(model_bytes: bytes) -> int:
-    """Smallest arena (bytes) with which TFLM allocates this model; see module doc."""
+    """Smallest arena (bytes, to 16 B) with which TFLM allocates this model; see module doc.
+
+    The allocation report's total is the usual answer, but on small models TFLM needs a
+    little more than it reports (alignment of the tail allocations), so the answer is
+    searched: double the step above the report until it allocates, then bisect.
+    """
     recorded = _recorded_arena_total(load(model_bytes))
-    size = recorded
-    for _ in range(_MAX_ALIGN_STEPS):
-        try:
-            with TflmCapturedStderr():
-                runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=size)
-            return size
-        except RuntimeError:
-            size += _ALIGN
-    raise ConvertError(f"TFLM reported {recorded} arena bytes but did not allocate with up to"
-                       f" {size} bytes")
+    if _allocates(model_bytes, recorded):
+        return recorded
+    low, step = recorded, _ALIGN
+    while not _allocates(model_bytes, low + step):
+        low += step
+        step *= 2
+        if low + step > PROBE_ARENA_BYTES:
+            raise ConvertError(f"TFLM reported {recorded} arena bytes but did not allocate with"
+                               f" up to {PROBE_ARENA_BYTES} bytes")
+    high = low + step  # allocates; low does not
+    while high - low > _ALIGN:
+        mid = low + (high - low) // 2 // _ALIGN * _ALIGN
+        if _allocates(model_bytes, mid):
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def quantize_like(x: np.ndarray, details: dict) -> np.ndarray:
