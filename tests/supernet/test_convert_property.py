@@ -49,14 +49,12 @@ def spread_members(space_name: str, n: int, seed: int = 0):
     return space, [space.make({**a.values, "resolution": res}) for a in archs], res
 
 
+# Deselected from the default run (marker `sweep`, see pyproject): it fails today and
+# costs ~10 min per space. Open part of issue 5: onnx2tf reorders the bundle's outputs
+# (the converter's float check compares outputs by index) and untrained members miss the
+# int8 quality bound on the litert route. Run it with `pytest -m sweep`.
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known open issue (see report): onnx2tf reorders the bundle's 20 outputs so the "
-    "converter's index-based float check compares different members; litert passes float "
-    "checks but untrained members (logit range ~0.7) fail the int8 quality bound",
-    raises=ConvertError,
-    strict=False,
-)
+@pytest.mark.sweep
 @pytest.mark.parametrize("space_name", ["hybrid", "vit-resnas", "cnn"])
 def test_members_convert_and_run_on_tflm(space_name: str, tmp_path) -> None:
     from hilnas.convert import convert, read_model_file, tflm_run
