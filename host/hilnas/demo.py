@@ -26,6 +26,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from hilnas.errors import ConfigError
 from hilnas.fileio import atomic_write_json
 
 console = Console()
@@ -39,6 +40,10 @@ class DemoConfig:
     board: str = "mps2-an386"
     epochs: int | None = None  # None: the supernet's default configuration
     seed: int = 0
+    #: Parameter budget of the deployed subnet: int8 weights ~ 1 B/param, so this keeps
+    #: the flatbuffer within the flash of a 1 MB MCU (and the board's model slot).
+    max_params: int = 250_000
+    candidates: int = 100
 
 
 def _is_fresh(output: Path, *inputs: Path) -> bool:
@@ -85,24 +90,27 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     ckpt = train_stage(cfg)
 
-    _stage(2, "largest subnet: accuracy inherited from the supernet")
     trained = load_supernet(ckpt)
     space = trained.space
-    arch = space.largest()
-    arch_path = cfg.run_dir / "largest.arch.json"
+    _stage(2, f"largest subnet within {cfg.max_params:,} parameters: inherited accuracy")
+    arch, n_params = largest_within_budget(space, cfg.max_params, cfg.candidates, cfg.seed)
+    console.print(f"chosen subnet: {n_params:,} parameters ({dict(arch.values)})")
+    arch_path = cfg.run_dir / "subnet.arch.json"
     save_arch(arch, arch_path)
-    supernet_acc = trained.evaluate(arch, "test")
-    console.print(f"supernet test accuracy (largest subnet): {supernet_acc:.2%}")
+    module = trained.extract(arch)  # BN recalibrated once; used for accuracy and conversion
+    res = space.resolution(arch)
+    test_x, test_y = trained.data.split("test")
+    x_test = resized_numpy(test_x, res)
+    supernet_acc = float_accuracy(module, x_test, test_y.numpy())
+    console.print(f"supernet test accuracy (chosen subnet): {supernet_acc:.2%}")
 
     _stage(3, "extract and convert to a checked full-int8 TFLite Micro model")
-    tflite = cfg.run_dir / "largest.tflite"
+    tflite = cfg.run_dir / "subnet.tflite"
     report_path = tflite.with_suffix(".json")
-    res = space.resolution(arch)
-    if _is_fresh(report_path, ckpt) and tflite.exists():
+    if _is_fresh(report_path, ckpt, arch_path) and tflite.exists():
         console.print(f"{tflite} is up to date; skipping conversion")
         report = json.loads(report_path.read_text())
     else:
-        module = trained.extract(arch)
         calib = calibration_set(trained.data, res, 64, cfg.seed)
         val_x, _ = trained.data.split("val")
         heldout = calibration_set_like(val_x, res)
@@ -114,8 +122,6 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
                   f"TFLM arena {report.get('arena_bytes')} B")
 
     _stage(4, "int8 accuracy in the TFLM interpreter (test split)")
-    test_x, test_y = trained.data.split("test")
-    x_test = resized_numpy(test_x, res)
     int8_acc = int8_accuracy_on_tflm(tflite, x_test, test_y.numpy(), layout)
     console.print(f"int8 test accuracy on TFLM: {int8_acc:.2%}")
 
@@ -129,6 +135,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
         "space": cfg.space,
         "data": cfg.data,
         "arch": str(arch_path),
+        "params": n_params,
         "supernet_test_accuracy": supernet_acc,
         "int8_tflm_test_accuracy": int8_acc,
         "tflite": str(tflite),
@@ -148,6 +155,32 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     atomic_write_json(cfg.run_dir / "summary.json", summary)
     print_summary(summary)
     return summary
+
+
+def largest_within_budget(space: Any, max_params: int, candidates: int, seed: int
+                          ) -> tuple[Any, int]:
+    """The member with the most parameters under ``max_params`` among the largest member
+    and ``candidates`` seeded samples: a stand-in for the LUT-constrained search."""
+    import random
+
+    rng = random.Random(seed)
+    pool = [space.largest(), space.smallest()] + [space.sample(rng) for _ in range(candidates)]
+    best, best_params = None, -1
+    for arch in pool:
+        n = sum(p.numel() for p in space.build(arch).parameters())
+        if best_params < n <= max_params:
+            best, best_params = arch, n
+    if best is None:
+        raise ConfigError(f"no {space.name!r} member has at most {max_params:,} parameters")
+    return best, best_params
+
+
+def float_accuracy(module: Any, x: np.ndarray, y: np.ndarray) -> float:
+    import torch
+
+    with torch.no_grad():
+        pred = module(torch.from_numpy(x)).argmax(dim=1).numpy()
+    return float((pred == y).mean())
 
 
 def resized_numpy(x: Any, resolution: int) -> np.ndarray:

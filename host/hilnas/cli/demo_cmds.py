@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None,
                    help="supernet epochs (default: the supernet's default configuration)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-params", type=int, default=250_000,
+                   help="parameter budget of the deployed subnet (int8: ~1 byte each)")
     p.set_defaults(handler=_run)
 
 
@@ -26,5 +28,6 @@ def _run(args: argparse.Namespace) -> int:
     from hilnas.demo import DemoConfig, run_demo
 
     run_demo(DemoConfig(run_dir=args.run_dir, space=args.space, board=args.board,
-                        epochs=args.epochs, seed=args.seed))
+                        epochs=args.epochs, seed=args.seed,
+                        max_params=args.max_params))
     return 0
