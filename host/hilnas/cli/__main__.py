@@ -1,0 +1,7 @@
+"""``python -m hilnas.cli``: the same as the ``hilnas`` console script."""
+
+import sys
+
+from hilnas.cli import main
+
+sys.exit(main())
