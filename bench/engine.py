@@ -8,9 +8,14 @@ bit-exact. Models: the MLPerf Tiny architectures (random weights, int8) and,
 with --reference, the converter's reference models (slow first conversion,
 cached afterwards).
 
-Usage: .venv/bin/python bench/engine.py [--runs 20] [--no-reference] [--json out.json]
-Host times on a shared 2-core machine are noisy; instruction counts on the
-emulated M4 (QEMU icount) come with the board layer.
+With the board layer, each model also runs once on the emulated Cortex-M4
+(mps2-an386 under QEMU -icount, loaded through the semihosting bulk path, output
+checked against TFLM): instructions per inference, exactly repeatable, next to
+DESIGN.md's figures for TFLM's reference kernels on the same board.
+
+Usage: .venv/bin/python bench/engine.py [--runs 20] [--no-reference] [--no-board]
+       [--json out.json]
+Host times on a shared 2-core machine are noisy; instruction counts are not.
 """
 
 from __future__ import annotations
@@ -67,6 +72,30 @@ def bench_model(name: str, model: bytes, runs: int) -> dict:
             "engine_ms": eng_s * 1e3, "tflm_ms": tflm_s * 1e3, "bit_exact": exact}
 
 
+#: DESIGN.md §4: instructions per inference of TFLM's reference kernels on mps2-an386.
+TFLM_REFERENCE_INSTRUCTIONS = {"vww_mobilenet_v1": 552e6, "ic_resnet8": 824e6,
+                               "kws_ds_cnn": 198.5e6}
+
+
+def instructions_on_emulated_m4(models: list[tuple[str, bytes]]) -> dict[str, float]:
+    """Instructions per inference of each model on mps2-an386 (one QEMU boot for all)."""
+    import tempfile
+    from pathlib import Path
+
+    from hilnas.board.profile import run_on_session
+    from hilnas.board.profiles import load_profile
+    from hilnas.board.session import open_board
+
+    counts = {}
+    with tempfile.TemporaryDirectory() as tmp, open_board(load_profile("mps2-an386")) as session:
+        for name, model in models:
+            path = Path(tmp) / f"{name}.tflite"
+            path.write_bytes(model)
+            result = run_on_session(session, path, runs=1, warmup=0, check=True, bulk=True)
+            counts[name] = result.latency_median
+    return counts
+
+
 def code_size() -> int:
     from hilnas.engine import cross
 
@@ -82,6 +111,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the converter reference models (slow first conversion)")
+    parser.add_argument("--no-board", action="store_true",
+                        help="skip instructions per inference on the emulated M4 (QEMU)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -94,22 +125,32 @@ def main() -> int:
         models += [(n, lambda n=n: zoo.build_reference(n)) for n in zoo.REFERENCE_MODELS]
     text = code_size()
     rows = []
-    for name, make in models:
-        rows.append(bench_model(name, make(), args.runs))
+    built = [(name, make()) for name, make in models]
+    for name, model in built:
+        rows.append(bench_model(name, model, args.runs))
+    m4 = {} if args.no_board else instructions_on_emulated_m4(built)
+    for r in rows:
+        r["m4_instructions"] = m4.get(r["model"])
+        r["tflm_reference_m4_instructions"] = TFLM_REFERENCE_INSTRUCTIONS.get(r["model"])
     table = Table(title=f"engine vs TFLM (engine .text, M4 -Os: {text} bytes; host times, "
                         f"median of {args.runs}, noisy shared machine)")
     for col in ("model", "ops", "arena engine", "arena TFLM", "engine ms", "TFLM ms",
-                "bit-exact"):
+                "bit-exact", "M4 instr (engine)", "M4 instr (TFLM ref)"):
         table.add_column(col, justify="left" if col == "model" else "right")
     for r in rows:
         table.add_row(r["model"], str(r["ops"]), str(r["engine_arena"]), str(r["tflm_arena"]),
                       f"{r['engine_ms']:.2f}", f"{r['tflm_ms']:.2f}",
-                      "yes" if r["bit_exact"] else "NO")
+                      "yes" if r["bit_exact"] else "NO", _millions(r["m4_instructions"]),
+                      _millions(r["tflm_reference_m4_instructions"]))
     Console().print(table)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"engine_text_m4_os": text, "models": rows}, f, indent=2)
     return 0 if all(r["bit_exact"] and r["engine_arena"] <= r["tflm_arena"] for r in rows) else 1
+
+
+def _millions(n: float | None) -> str:
+    return "-" if n is None else f"{n / 1e6:.1f} M"
 
 
 if __name__ == "__main__":
