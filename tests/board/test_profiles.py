@@ -45,7 +45,7 @@ def test_real_board_facts_match_design_table() -> None:
     assert (l4.core, l4.clock_hz, l4.sram_bytes) == ("cortex-m4", 120_000_000, 640 * 1024)
     assert (l4.transport.usb_vid, l4.transport.usb_pid) == (0x0483, 0x374B)
     h7 = load_profile("nucleo-h743zi2")
-    assert (h7.core, h7.clock_hz, h7.transport.usb_pid) == ("cortex-m7", 480_000_000, 0x374E)
+    assert (h7.core, h7.clock_hz, h7.transport.usb_pid) == ("cortex-m7", 400_000_000, 0x374E)
     assert load_profile("mps2-an505").clock_hz == 20_000_000
 
 
