@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 import torch
 from hilnas.data import calibration_set, load_dataset
-from hilnas.errors import ConvertError
 from hilnas.space import get_space
 from hilnas.supernet import Supernet, recalibrate_bn
 from hilnas.tflm_ops import TFLM_INT8_OPS
