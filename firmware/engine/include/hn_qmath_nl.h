@@ -88,6 +88,9 @@ void hn_nl_inv_sqrt_multiplier_exp(int32_t input, int reverse_shift, int32_t *mu
 /* Checks that t is int8 with one (per-tensor) scale and an int8 zero point;
  * `what` names it in the error (hn_op_error prefixes the op). */
 hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t);
+/* One int8 input, one int8 output with per-tensor quantization and as many
+ * elements: the shared prepare check of the element-wise nonlinear ops. */
+hn_status hn_nl_check_unary_int8(hn_op_ctx *ctx);
 /* Elementwise int8 -> int8 function of an op (TFLM's exact integer algorithm
  * for one value; params is the op's op_data). */
 typedef int8_t (*hn_nl_unary_fn)(const void *params, int8_t x);

@@ -78,23 +78,12 @@ static hn_status compute_params(hn_op_ctx *ctx, const hn_tensor *in, const hn_te
 
 static hn_status hard_swish_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_check_io(ctx, 1, 1, 1);
-    const hn_tensor *in = ctx->inputs[0];
-    const hn_tensor *out = ctx->outputs[0];
-    if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "input", in);
-    }
-    if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "output", out);
-    }
+    hn_status s = hn_nl_check_unary_int8(ctx);
     if (s != HN_OK) {
         return s;
     }
-    if (hn_num_elements(in) != hn_num_elements(out)) {
-        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "output has %ld elements, input %ld",
-                           (long)hn_num_elements(out), (long)hn_num_elements(in));
-    }
+    const hn_tensor *in = ctx->inputs[0];
+    const hn_tensor *out = ctx->outputs[0];
     s = compute_params(ctx, in, out, (hard_swish_params *)ctx->op_data);
     if (s == HN_OK) {
         hn_nl_unary_plan(ctx, hn_num_elements(in));

@@ -40,27 +40,16 @@ static int8_t logistic_of(const void *params, int8_t x)
 
 static hn_status logistic_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_check_io(ctx, 1, 1, 1);
-    const hn_tensor *in = ctx->inputs[0];
-    const hn_tensor *out = ctx->outputs[0];
-    if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "input", in);
-    }
-    if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "output", out);
-    }
+    hn_status s = hn_nl_check_unary_int8(ctx);
     if (s != HN_OK) {
         return s;
     }
+    const hn_tensor *in = ctx->inputs[0];
+    const hn_tensor *out = ctx->outputs[0];
     if (out->zero_point != -128) {
         return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION,
                            "int8 output zero point must be -128 (got %ld)",
                            (long)out->zero_point);
-    }
-    if (hn_num_elements(in) != hn_num_elements(out)) {
-        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED,
-                           "output has %ld elements, input %ld",
-                           (long)hn_num_elements(out), (long)hn_num_elements(in));
     }
     logistic_data *d = (logistic_data *)ctx->op_data;
     hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)),

@@ -44,22 +44,12 @@ static int8_t rsqrt_of(const void *params, int8_t x)
 
 static hn_status rsqrt_prepare(hn_op_ctx *ctx)
 {
-    hn_status s = hn_check_io(ctx, 1, 1, 1);
-    const hn_tensor *in = ctx->inputs[0];
-    const hn_tensor *out = ctx->outputs[0];
-    if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "input", in);
-    }
-    if (s == HN_OK) {
-        s = hn_nl_check_int8(ctx, "output", out);
-    }
+    hn_status s = hn_nl_check_unary_int8(ctx);
     if (s != HN_OK) {
         return s;
     }
-    if (hn_num_elements(in) != hn_num_elements(out)) {
-        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, input %ld",
-                           (long)hn_num_elements(out), (long)hn_num_elements(in));
-    }
+    const hn_tensor *in = ctx->inputs[0];
+    const hn_tensor *out = ctx->outputs[0];
     rsqrt_data *d = (rsqrt_data *)ctx->op_data;
     hn_quantize_multiplier(1.0 / (sqrt((double)in->scale) * (double)out->scale), &d->multiplier,
                            &d->shift);

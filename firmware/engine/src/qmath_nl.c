@@ -316,6 +316,27 @@ void hn_nl_inv_sqrt_multiplier_exp(int32_t input, int reverse_shift, int32_t *mu
 
 /* ------------------------------------------------------ shared op helpers */
 
+hn_status hn_nl_check_unary_int8(hn_op_ctx *ctx)
+{
+    hn_status s = hn_check_io(ctx, 1, 1, 1);
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "input", ctx->inputs[0]);
+    }
+    if (s == HN_OK) {
+        s = hn_nl_check_int8(ctx, "output", ctx->outputs[0]);
+    }
+    if (s != HN_OK) {
+        return s;
+    }
+    const int32_t n_in = hn_num_elements(ctx->inputs[0]);
+    const int32_t n_out = hn_num_elements(ctx->outputs[0]);
+    if (n_in != n_out) {
+        return hn_op_error(ctx, HN_ERR_MODEL_MALFORMED, "output has %ld elements, input %ld",
+                           (long)n_out, (long)n_in);
+    }
+    return HN_OK;
+}
+
 hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t)
 {
     hn_status s = hn_check_type(ctx, t, HN_TYPE_INT8, what);
