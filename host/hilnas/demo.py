@@ -83,7 +83,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     from hilnas.board.profiles import load_profile
     from hilnas.convert import convert
     from hilnas.convert.routes import to_layout
-    from hilnas.data import calibration_set
+    from hilnas.data import calibration_set, heldout_set
     from hilnas.space.base import save_arch
     from hilnas.supernet import load_supernet
 
@@ -112,8 +112,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
         report = json.loads(report_path.read_text())
     else:
         calib = calibration_set(trained.data, res, 64, cfg.seed)
-        val_x, _ = trained.data.split("val")
-        heldout = calibration_set_like(val_x, res)
+        heldout = heldout_set(trained.data, res)
         result = convert(module, space.input_shape(arch), calib, tflite, heldout=heldout,
                          calib_source=f"{cfg.data} training split")
         report = result.report
@@ -187,11 +186,6 @@ def resized_numpy(x: Any, resolution: int) -> np.ndarray:
     from hilnas.data import resize
 
     return resize(x, resolution).numpy().astype(np.float32)
-
-
-def calibration_set_like(x: Any, resolution: int, n: int = 128) -> np.ndarray:
-    """The first ``n`` validation images at the model's resolution: held-out for the checks."""
-    return resized_numpy(x[:n], resolution)
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -103,10 +103,12 @@ def test_load_subnet_and_cli_eval(trained_run: Path, tmp_path, capsys) -> None:
     space = get_space("vit-resnas")
     arch = space.smallest()
     save_arch(arch, tmp_path / "a.json")
-    module, shape, calib = load_subnet(tmp_path / "a.json", trained_run / "supernet.pt")
-    assert shape == (1, 3, 32, 32)
-    assert calib.shape == (64, 3, 32, 32)
-    assert not module.training and module(torch.from_numpy(calib[:2])).shape == (2, 10)
+    loaded = load_subnet(tmp_path / "a.json", trained_run / "supernet.pt")
+    assert loaded.input_shape == (1, 3, 32, 32) and loaded.arch == arch
+    assert loaded.calib.shape == (64, 3, 32, 32)
+    assert loaded.heldout.shape[1:] == (3, 32, 32) and len(loaded.heldout) > 0
+    out = loaded.module(torch.from_numpy(loaded.calib[:2]))
+    assert not loaded.module.training and out.shape == (2, 10)
     acc = load_supernet(trained_run / "supernet.pt").evaluate(arch, "test")
     assert (
         main(

@@ -2,10 +2,10 @@
 
 A :class:`ModelSource` adds its own CLI options and turns parsed arguments into a
 :class:`LoadedModel` (module, static input shape, calibration and held-out sets), or
-returns None when its options were not given. ``--model`` is the first source; the
-supernet's ``--arch ARCH.json --ckpt C`` becomes one more entry of :data:`MODEL_SOURCES`
-(use :func:`attach_data` for the shared --calib/--heldout handling) and neither the
-convert handler nor the parser changes.
+returns None when its options were not given. ``--model`` is one source,
+and ``--arch ARCH.json --ckpt C`` (a supernet member, :func:`from_subnet`) the second;
+a new source is one more entry of :data:`MODEL_SOURCES`, and neither the convert handler
+nor the parser changes.
 """
 
 from __future__ import annotations
@@ -143,6 +143,41 @@ def attach_data(args: argparse.Namespace, module: object, shape: tuple[int, ...]
                        f"synthetic (built-in model, seed {CALIB_SEED}; no --calib given)")
 
 
+def add_subnet_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", type=Path, help="ARCH.json of a search-space member"
+                        " (with --ckpt: weights inherited from that supernet)")
+    parser.add_argument("--ckpt", type=Path, help="supernet checkpoint (supernet.pt) for --arch")
+
+
+def from_subnet(args: argparse.Namespace) -> LoadedModel | None:
+    """The ``--arch A --ckpt C`` source: a member extracted from a trained supernet.
+
+    Calibration and held-out sets default to the checkpoint's own dataset (training and
+    validation splits at the member's resolution); --calib/--heldout override them.
+    """
+    arch, ckpt = getattr(args, "arch", None), getattr(args, "ckpt", None)
+    if arch is None and ckpt is None:
+        return None
+    if arch is None or ckpt is None:
+        missing = "--ckpt" if ckpt is None else "--arch"
+        raise ConfigError(f"--arch and --ckpt go together: {missing} is missing")
+    if getattr(args, "model", None) is not None:
+        raise ConfigError("give either --model or --arch/--ckpt, not both")
+    from hilnas.convert.calib import load_npy
+    from hilnas.supernet import load_subnet
+
+    sub = load_subnet(arch, ckpt)
+    if args.input_shape and parse_shape(args.input_shape) != sub.input_shape:
+        raise ConfigError(f"--input-shape {args.input_shape} contradicts {arch}, whose input is"
+                          f" {'x'.join(map(str, sub.input_shape))}; leave --input-shape out")
+    calib, calib_source = sub.calib, f"{sub.dataset} training split ({len(sub.calib)} images)"
+    if args.calib:
+        calib, calib_source = load_npy(args.calib), str(args.calib)
+    heldout = load_npy(args.heldout, "held-out") if args.heldout else sub.heldout
+    return LoadedModel(sub.module, sub.input_shape, calib, heldout, f"{arch} @ {ckpt.name}",
+                       calib_source)
+
+
 @dataclass(frozen=True)
 class ModelSource:
     """One way to name a model on the command line (options + loader)."""
@@ -154,6 +189,7 @@ class ModelSource:
 
 #: Tried in order; the first whose options were given provides the model.
 MODEL_SOURCES: list[ModelSource] = [
+    ModelSource("subnet", add_subnet_arguments, from_subnet),
     ModelSource("model", add_model_spec_arguments, from_model_spec),
 ]
 
@@ -163,4 +199,5 @@ def load_model(args: argparse.Namespace) -> LoadedModel:
         loaded = source.load(args)
         if loaded is not None:
             return loaded
-    raise ConfigError("no model given: use --model pkg.module:factory (or mbv2 / mobilevit)")
+    raise ConfigError("no model given: use --model pkg.module:factory (or mbv2 / mobilevit),"
+                      " or --arch ARCH.json --ckpt supernet.pt")

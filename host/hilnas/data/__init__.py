@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hilnas.data.base import ImageDataset, calibration_set, resize
+from hilnas.data.base import ImageDataset, calibration_set, heldout_set, resize
 from hilnas.errors import DataError
 
 DATASETS = ("digits", "folder", "cifar10")
@@ -33,4 +33,11 @@ def load_dataset(
     raise DataError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
 
 
-__all__ = ["DATASETS", "ImageDataset", "calibration_set", "load_dataset", "resize"]
+__all__ = [
+    "DATASETS",
+    "ImageDataset",
+    "calibration_set",
+    "heldout_set",
+    "load_dataset",
+    "resize",
+]

@@ -90,3 +90,12 @@ def calibration_set(data: ImageDataset, resolution: int, n: int = 64, seed: int 
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(data.train_x), generator=gen)[: min(n, len(data.train_x))]
     return resize(data.train_x[idx], resolution).numpy().astype(np.float32)
+
+
+def heldout_set(data: ImageDataset, resolution: int, n: int = 128) -> np.ndarray:
+    """The first ``n`` validation images at ``resolution`` (NCHW float32).
+
+    Used for the converter's int8-vs-float quality check: real inputs the calibration never
+    saw, so the check measures what deployment will see rather than the calibration fit.
+    """
+    return resize(data.val_x[:n], resolution).numpy().astype(np.float32)

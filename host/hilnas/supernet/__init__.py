@@ -2,13 +2,13 @@
 
 Public API (used by the converter CLI, the search and the demo):
 
-``load_subnet(arch_json_path, ckpt_path) -> (module, input_shape, calib)``
+``load_subnet(arch_json_path, ckpt_path) -> LoadedSubnet``
     The member described by the arch JSON as a standalone static ``nn.Module`` (plain
     conv/BN/linear layers, eval mode) carrying weights inherited from the supernet
     checkpoint with BatchNorm recalibrated on training data; its NCHW input shape with
-    batch 1; and a float32 NCHW calibration array drawn from the training split (the
-    checkpoint records which dataset). This is what ``hilnas convert --arch A --ckpt C``
-    feeds to :func:`hilnas.convert.convert`.
+    batch 1; a float32 NCHW calibration array drawn from the training split and a held-out
+    array from the validation split (the checkpoint records which dataset). This is what
+    ``hilnas convert --arch A --ckpt C`` feeds to :func:`hilnas.convert.convert`.
 
 ``load_supernet(ckpt_path) -> TrainedSupernet``
     The trained supernet with its dataset: ``.evaluate(arch, split)`` gives the inherited
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hilnas.data import ImageDataset, calibration_set, load_dataset
+from hilnas.data import ImageDataset, calibration_set, heldout_set, load_dataset
 from hilnas.errors import ConfigError
 from hilnas.space import Arch, SearchSpace, get_space, load_arch
 from hilnas.supernet.supernet import Supernet, accuracy, evaluate_arch, recalibrate_bn
@@ -74,10 +74,20 @@ def load_supernet(ckpt_path: Path) -> TrainedSupernet:
     return TrainedSupernet(supernet.eval(), data, cfg)
 
 
-def load_subnet(
-    arch_json_path: Path, ckpt_path: Path, calib_size: int = 64
-) -> tuple[nn.Module, tuple[int, ...], np.ndarray]:
-    """Static subnet with inherited, BN-recalibrated weights; NCHW input shape; calibration set."""
+@dataclass
+class LoadedSubnet:
+    """One member ready for conversion: static module, input shape and its data sets."""
+
+    module: nn.Module
+    input_shape: tuple[int, ...]
+    calib: np.ndarray
+    heldout: np.ndarray
+    arch: Arch
+    dataset: str
+
+
+def load_subnet(arch_json_path: Path, ckpt_path: Path, calib_size: int = 64) -> LoadedSubnet:
+    """Static subnet with inherited, BN-recalibrated weights plus calibration/held-out sets."""
     space, arch = load_arch(Path(arch_json_path))
     trained = load_supernet(ckpt_path)
     if trained.space.name != space.name:
@@ -85,13 +95,19 @@ def load_subnet(
             f"{arch_json_path} is a {space.name!r} architecture but {ckpt_path} is a "
             f"{trained.space.name!r} supernet"
         )
-    module = trained.extract(arch)
     res = space.resolution(arch)
-    calib = calibration_set(trained.data, res, calib_size, trained.config.seed)
-    return module, space.input_shape(arch), calib
+    return LoadedSubnet(
+        module=trained.extract(arch),
+        input_shape=space.input_shape(arch),
+        calib=calibration_set(trained.data, res, calib_size, trained.config.seed),
+        heldout=heldout_set(trained.data, res),
+        arch=arch,
+        dataset=trained.config.data,
+    )
 
 
 __all__ = [
+    "LoadedSubnet",
     "Supernet",
     "TrainConfig",
     "TrainedSupernet",

@@ -42,7 +42,7 @@ class TrainConfig:
     data_path: str | None = None
     epochs: int = 20
     batch_size: int = 32
-    lr: float = 3e-3
+    lr: float = 1e-2
     weight_decay: float = 5e-4
     n_random: int = 2
     archs_per_batch: int = 1
