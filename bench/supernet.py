@@ -1,9 +1,15 @@
 """Supernet ranking quality and training throughput (issue #5 acceptance).
 
-Trains (or reuses) the default supernet on digits, then for >= 10 members (smallest,
-largest, random; seeded) compares the supernet-inherited accuracy with the accuracy of the
-same architecture trained stand-alone from scratch for a few epochs, and prints Kendall's
-tau between the two rankings plus training throughput (images/s on this machine's CPU).
+Trains (or reuses) the default supernet on digits, then for >= 10 members spread over the
+space compares the supernet-inherited accuracy with the accuracy of the same architecture
+trained stand-alone from scratch for a few epochs (same recipe as the supernet: AdamW,
+one-cycle lr 1e-2, batch 32), and prints Kendall's tau between the two rankings plus
+training throughput (images/s on this machine's CPU).
+
+Members: the smallest, the largest, and the rest at evenly spaced parameter-count
+quantiles of 400 seeded random samples, so the set spans the space the way a search will
+see it (uniform samples cluster in the middle, where accuracy differences are smaller than
+the noise of a few-hundred-image split). Accuracies are on validation + test together.
 With ``--convert-each`` every member is also converted with ``hilnas.convert.convert``
 one by one (the full property sweep; slow: tens of seconds per member).
 
@@ -27,9 +33,9 @@ import time
 
 import torch
 import torch.nn.functional as F
-from hilnas.data import ImageDataset, calibration_set, resize
+from hilnas.data import ImageDataset, calibration_set, heldout_set, resize
 from hilnas.space import Arch, SearchSpace
-from hilnas.supernet import TrainConfig, accuracy, load_supernet, recalibrate_bn, train_supernet
+from hilnas.supernet import TrainConfig, accuracy, load_supernet, train_supernet
 from hilnas.supernet.train import random_shift
 from rich.console import Console
 from rich.table import Table
@@ -44,10 +50,13 @@ def train_standalone(
     gen = torch.Generator().manual_seed(seed)
     model = space.build(arch)
     res = space.resolution(arch)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=5e-4)
-    bs = 64
+    cfg = TrainConfig()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    bs = cfg.batch_size
     steps = -(-len(data.train_x) // bs)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * steps)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, cfg.lr, total_steps=epochs * steps, pct_start=0.15
+    )
     start, seen = time.perf_counter(), 0
     for _ in range(epochs):
         model.train()
@@ -62,19 +71,51 @@ def train_standalone(
             sched.step()
             seen += len(idx)
     rate = seen / (time.perf_counter() - start)
-    return accuracy(model, data, res, "val"), rate
+    return heldout_accuracy(model, data, res), rate
 
 
-def convert_member(trained, arch: Arch) -> str:  # type: ignore[no-untyped-def]
+def heldout_accuracy(model: torch.nn.Module, data: ImageDataset, res: int) -> float:
+    """Top-1 on validation and test together (twice the images of either: less noise)."""
+    n_val, n_test = len(data.val_x), len(data.test_x)
+    both = accuracy(model, data, res, "val") * n_val + accuracy(model, data, res, "test") * n_test
+    return both / (n_val + n_test)
+
+
+def n_params(space: SearchSpace, arch: Arch) -> int:
+    return sum(p.numel() for p in space.build(arch).parameters())
+
+
+def spread_members(space: SearchSpace, n: int, seed: int, pool: int = 400) -> list[Arch]:
+    """Smallest, largest and ``n - 2`` members at evenly spaced parameter quantiles."""
+    rng = random.Random(seed)
+    sampled = {tuple(space.encode(a)): a for a in (space.sample(rng) for _ in range(pool))}
+    ranked = sorted(sampled.values(), key=lambda a: n_params(space, a))
+    picks = [ranked[round(i * (len(ranked) - 1) / (n - 3))] for i in range(n - 2)]
+    return [space.smallest(), *picks, space.largest()]
+
+
+def convert_member(trained, arch: Arch, test_int8: bool = False) -> tuple[str, float | None]:  # type: ignore[no-untyped-def]
+    """Convert one member (all converter checks); optionally its int8 test accuracy on TFLM."""
     from hilnas.convert import convert
+    from hilnas.convert.accuracy import tflm_accuracy
 
     space, data = trained.space, trained.data
     res = space.resolution(arch)
-    sub = recalibrate_bn(trained.supernet.extract(arch), data, res)
-    calib = calibration_set(data, res, 64)
     with tempfile.TemporaryDirectory() as tmp:
-        result = convert(sub, space.input_shape(arch), calib, Path(tmp) / "m.tflite")
-        return f"{result.route} {result.model_bytes} B"
+        result = convert(
+            trained.extract(arch),
+            space.input_shape(arch),
+            calibration_set(data, res, 64),
+            Path(tmp) / "m.tflite",
+            heldout=heldout_set(data, res),
+        )
+        acc = None
+        if test_int8:
+            test_x, test_y = data.split("test")
+            layout = result.report["checks"]["layout"]["input"]
+            x = resize(test_x, res).numpy()
+            acc = tflm_accuracy(result.tflite_path, x, test_y.numpy(), layout)
+        return f"{result.route} {result.model_bytes} B", acc
 
 
 def main() -> None:
@@ -83,7 +124,7 @@ def main() -> None:
     parser.add_argument("--ckpt", type=Path, help="existing supernet.pt (default: train one)")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/bench-supernet"))
     parser.add_argument("--n", type=int, default=10, help="members to rank (>= 10)")
-    parser.add_argument("--epochs", type=int, default=5, help="stand-alone epochs per member")
+    parser.add_argument("--epochs", type=int, default=10, help="stand-alone epochs per member")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--convert-each", action="store_true")
@@ -100,33 +141,34 @@ def main() -> None:
     trained = load_supernet(ckpt)
     space, data = trained.space, trained.data
     history = torch.load(ckpt, weights_only=False)["history"]
-    rng = random.Random(args.seed)
-    archs = [space.smallest(), space.largest()]
-    while len(archs) < args.n:
-        arch = space.sample(rng)
-        if arch not in archs:
-            archs.append(arch)
+    archs = spread_members(space, args.n, args.seed)
     table = Table(
         title=f"{space.name}: inherited vs stand-alone ({args.epochs} epochs) val accuracy"
     )
-    for col in ("member", "inherited", "stand-alone", "img/s", "convert"):
+    for col in ("member", "params", "inherited", "stand-alone", "img/s", "convert"):
         table.add_column(col)
     inherited, standalone, rates = [], [], []
     for i, arch in enumerate(archs):
-        inherited.append(trained.evaluate(arch, "val"))
+        inherited.append(heldout_accuracy(trained.extract(arch), data, space.resolution(arch)))
         acc, rate = train_standalone(space, arch, data, args.epochs, args.seed + i)
         standalone.append(acc)
         rates.append(rate)
-        conv = convert_member(trained, arch) if args.convert_each else "-"
-        table.add_row(str(i), f"{inherited[-1]:.3f}", f"{acc:.3f}", f"{rate:.0f}", conv)
+        conv = convert_member(trained, arch)[0] if args.convert_each else "-"
+        table.add_row(
+            str(i), f"{n_params(space, arch):,}", f"{inherited[-1]:.3f}", f"{acc:.3f}",
+            f"{rate:.0f}", conv,
+        )
     tau = kendalltau(inherited, standalone).statistic
     console.print(table)
     largest = trained.extract(space.largest())
+    route, int8_acc = convert_member(trained, space.largest(), test_int8=True)
     summary = {
         "space": space.name,
         "members": len(archs),
         "kendall_tau": round(float(tau), 3),
         "largest_test_acc": round(accuracy(largest, data, space.resolution(space.largest())), 4),
+        "largest_int8_tflm_test_acc": round(int8_acc or 0.0, 4),
+        "largest_int8_model": route,
         "supernet_train_images_per_s": history[-1]["images_per_s"] if history else None,
         "supernet_train_seconds": round(torch.load(ckpt, weights_only=False)["train_seconds"], 1),
         "standalone_train_images_per_s": round(sum(rates) / len(rates), 1),

@@ -64,24 +64,11 @@ def train_stage(cfg: DemoConfig) -> Path:
     return Path(trainer.ckpt_path)
 
 
-def int8_accuracy_on_tflm(tflite: Path, x_nchw: np.ndarray, y: np.ndarray, layout: str) -> float:
-    """Top-1 accuracy of the int8 model in the real TFLM interpreter (one image at a time)."""
-    from hilnas.convert import tflm
-    from hilnas.convert.routes import to_layout
-
-    model = tflm.load(tflite.read_bytes())
-    x = to_layout(x_nchw.astype(np.float32), layout)
-    correct = 0
-    for i in range(x.shape[0]):
-        out = tflm.tflm_run(model, x[i : i + 1])[0]
-        correct += int(int(np.argmax(out.reshape(-1))) == int(y[i]))
-    return correct / max(1, x.shape[0])
-
-
 def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     from hilnas.board.profile import profile_model
     from hilnas.board.profiles import load_profile
     from hilnas.convert import convert
+    from hilnas.convert.accuracy import tflm_accuracy
     from hilnas.convert.routes import to_layout
     from hilnas.data import calibration_set, heldout_set
     from hilnas.space.base import save_arch
@@ -121,7 +108,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
                   f"TFLM arena {report.get('arena_bytes')} B")
 
     _stage(4, "int8 accuracy in the TFLM interpreter (test split)")
-    int8_acc = int8_accuracy_on_tflm(tflite, x_test, test_y.numpy(), layout)
+    int8_acc = tflm_accuracy(tflite, x_test, test_y.numpy(), layout)
     console.print(f"int8 test accuracy on TFLM: {int8_acc:.2%}")
 
     _stage(5, f"profile on the emulated board {cfg.board!r} (QEMU), checked against TFLM")

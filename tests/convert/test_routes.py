@@ -65,3 +65,29 @@ def test_repeated_conversions_in_one_process(user_models, tiny_calib, tmp_path: 
                      routes=("onnx2tf",))
     assert first.tflite_path.read_bytes() == second.tflite_path.read_bytes()
     assert first.arena_bytes == second.arena_bytes
+
+
+@pytest.mark.slow
+def test_litert_models_with_large_weights_keep_them_inline_for_tflm(tmp_path: Path) -> None:
+    """ai-edge-quantizer moves weights outside the flatbuffer past 256 KiB; TFLM ignores that
+    and silently runs on empty weights, so the route must put them back inline."""
+    import torch
+    from hilnas.convert import tflm
+    from torch import nn
+
+    torch.manual_seed(0)
+    wide = nn.Sequential(
+        nn.Conv2d(3, 512, 1), nn.Hardswish(),
+        nn.Conv2d(512, 512, 1), nn.Hardswish(),  # 256 KiB of int8 weights each
+        nn.Conv2d(512, 512, 1), nn.Hardswish(),
+        nn.Conv2d(512, 10, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+    )  # fmt: skip
+    shape = (1, 3, 4, 4)
+    calib = synthetic_images(32, shape, seed=1)
+    result = convert(wide, shape, calib, tmp_path / "wide.tflite", routes=("litert",))
+    data = result.tflite_path.read_bytes()
+    assert len(data) > 512 * 1024
+    model = tflm.load(data)
+    outs = [tflm.tflm_run(model, calib[i : i + 1])[0] for i in range(4)]
+    assert len({o.tobytes() for o in outs}) > 1, "TFLM output does not depend on the input"
+    assert result.report["checks"]["int8_quality"]["passed"]

@@ -51,8 +51,13 @@ class TflmCapturedStderr:
 class TflmModel:
     """A loaded TFLM interpreter plus its input/output counts (TFLM cannot tell them)."""
 
-    def __init__(self, interp: runtime.Interpreter, n_inputs: int, n_outputs: int) -> None:
+    def __init__(self, interp: runtime.Interpreter, n_inputs: int, n_outputs: int,
+                 model_bytes: bytes) -> None:
         self.interp = interp
+        # TFLM reads the flatbuffer in place for the interpreter's whole life, and the
+        # Python side of the tflite_micro wrapper keeps no reference to it: hold one here
+        # so the weights cannot be freed under a live interpreter.
+        self.model_bytes = model_bytes
         self.n_inputs = n_inputs
         self.n_outputs = n_outputs
 
@@ -65,11 +70,12 @@ class TflmModel:
 
 def load(model_bytes: bytes, arena_size: int = PROBE_ARENA_BYTES) -> TflmModel:
     """Create a TFLM interpreter; a failure carries TFLM's own stderr explanation."""
-    info = read_model(bytes(model_bytes))
+    data = bytes(model_bytes)
+    info = read_model(data)
     with TflmCapturedStderr() as err:
         try:
-            interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=arena_size)
-            return TflmModel(interp, len(info.inputs), len(info.outputs))
+            interp = runtime.Interpreter.from_bytes(data, arena_size=arena_size)
+            return TflmModel(interp, len(info.inputs), len(info.outputs), data)
         except (RuntimeError, ValueError) as exc:
             failure = exc
     reason = " ".join(line.strip() for line in err.text.splitlines() if line.strip())
