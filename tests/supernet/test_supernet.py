@@ -93,7 +93,7 @@ def test_interrupted_training_resumes_to_the_same_weights(trained_run: Path, tmp
     straight = torch.load(trained_run / "supernet.pt", weights_only=False)["model"]
     for key, value in second.supernet.state_dict().items():
         torch.testing.assert_close(value, straight[key], msg=key)
-    other = TrainConfig(**{**TINY, "lr": 1e-2})
+    other = TrainConfig(**{**TINY, "lr": TrainConfig().lr / 3})
     with pytest.raises(ConfigError, match="different configuration"):
         SupernetTrainer(other, tmp_path, data=_tiny_data()).try_resume()
 
