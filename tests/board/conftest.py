@@ -96,13 +96,28 @@ class BoardPool:
 
     def close(self) -> None:
         self._stack.close()
+        self._open.clear()
+
+
+_POOL = BoardPool()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the pooled boards after the last test of this folder, not at session end.
+
+    An idle emulated board busy-polls its UART, and QEMU under -icount spends ~40% of a
+    core on that: left running, four boards took most of a 2-core CI machine from every
+    test that came after this folder. (Only called for items under tests/board.)
+    """
+    here = Path(__file__).parent
+    if nextitem is None or Path(str(nextitem.path)).parent != here:
+        _POOL.close()
 
 
 @pytest.fixture(scope="session")
 def board_pool() -> Iterator[BoardPool]:
-    pool = BoardPool()
-    yield pool
-    pool.close()
+    yield _POOL
+    _POOL.close()
 
 
 @pytest.fixture(scope="session", params=FIRMWARE_BOARDS)
