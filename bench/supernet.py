@@ -81,15 +81,11 @@ def heldout_accuracy(model: torch.nn.Module, data: ImageDataset, res: int) -> fl
     return both / (n_val + n_test)
 
 
-def n_params(space: SearchSpace, arch: Arch) -> int:
-    return sum(p.numel() for p in space.build(arch).parameters())
-
-
 def spread_members(space: SearchSpace, n: int, seed: int, pool: int = 400) -> list[Arch]:
     """Smallest, largest and ``n - 2`` members at evenly spaced parameter quantiles."""
     rng = random.Random(seed)
     sampled = {tuple(space.encode(a)): a for a in (space.sample(rng) for _ in range(pool))}
-    ranked = sorted(sampled.values(), key=lambda a: n_params(space, a))
+    ranked = sorted(sampled.values(), key=space.param_count)
     picks = [ranked[round(i * (len(ranked) - 1) / (n - 3))] for i in range(n - 2)]
     return [space.smallest(), *picks, space.largest()]
 
@@ -129,6 +125,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--convert-each", action="store_true")
     args = parser.parse_args()
+    if args.n < 4:
+        parser.error("--n must be at least 4 (smallest, largest and spread members)")
     if args.threads:
         torch.set_num_threads(args.threads)
     console = Console()
@@ -140,28 +138,34 @@ def main() -> None:
         console.print(f"supernet training wall time {time.perf_counter() - t0:.0f} s")
     trained = load_supernet(ckpt)
     space, data = trained.space, trained.data
-    history = torch.load(ckpt, weights_only=False)["history"]
+    state = torch.load(ckpt, weights_only=False)
+    history = state["history"]
     archs = spread_members(space, args.n, args.seed)
     table = Table(
-        title=f"{space.name}: inherited vs stand-alone ({args.epochs} epochs) val accuracy"
+        title=f"{space.name}: inherited vs stand-alone ({args.epochs} epochs) val+test accuracy"
     )
     for col in ("member", "params", "inherited", "stand-alone", "img/s", "convert"):
         table.add_column(col)
     inherited, standalone, rates = [], [], []
+    status = console.status("")
+    status.start()
     for i, arch in enumerate(archs):
+        status.update(f"member {i + 1}/{len(archs)}: inherited accuracy, stand-alone training")
         inherited.append(heldout_accuracy(trained.extract(arch), data, space.resolution(arch)))
         acc, rate = train_standalone(space, arch, data, args.epochs, args.seed + i)
         standalone.append(acc)
         rates.append(rate)
         conv = convert_member(trained, arch)[0] if args.convert_each else "-"
         table.add_row(
-            str(i), f"{n_params(space, arch):,}", f"{inherited[-1]:.3f}", f"{acc:.3f}",
+            str(i), f"{space.param_count(arch):,}", f"{inherited[-1]:.3f}", f"{acc:.3f}",
             f"{rate:.0f}", conv,
         )
-    tau = kendalltau(inherited, standalone).statistic
-    console.print(table)
+    status.update("largest member: convert, int8 accuracy on TFLM")
     largest = trained.extract(space.largest())
     route, int8_acc = convert_member(trained, space.largest(), test_int8=True)
+    status.stop()
+    tau = kendalltau(inherited, standalone).statistic
+    console.print(table)
     summary = {
         "space": space.name,
         "members": len(archs),
@@ -170,7 +174,7 @@ def main() -> None:
         "largest_int8_tflm_test_acc": round(int8_acc or 0.0, 4),
         "largest_int8_model": route,
         "supernet_train_images_per_s": history[-1]["images_per_s"] if history else None,
-        "supernet_train_seconds": round(torch.load(ckpt, weights_only=False)["train_seconds"], 1),
+        "supernet_train_seconds": round(state["train_seconds"], 1),
         "standalone_train_images_per_s": round(sum(rates) / len(rates), 1),
         "threads": torch.get_num_threads(),
     }

@@ -153,7 +153,7 @@ def largest_within_budget(space: Any, max_params: int, candidates: int, seed: in
     pool = [space.largest(), space.smallest()] + [space.sample(rng) for _ in range(candidates)]
     best, best_params = None, -1
     for arch in pool:
-        n = sum(p.numel() for p in space.build(arch).parameters())
+        n = space.param_count(arch)
         if best_params < n <= max_params:
             best, best_params = arch, n
     if best is None:

@@ -156,3 +156,10 @@ def test_layers_are_int8_tflm_friendly(name: str) -> None:
                 assert spec.input_hwc[2] % spec.param("heads") == 0
                 pooled = spec.input_hwc[0] // spec.param("patch")
                 assert pooled >= 2 or spec.input_hwc[0] < 2  # no single-key softmax
+
+
+def test_param_count_is_the_built_models_and_orders_smallest_before_largest() -> None:
+    space = get_space("hybrid")
+    small = space.param_count(space.smallest())
+    assert small == sum(p.numel() for p in space.build(space.smallest()).parameters())
+    assert 0 < small < space.param_count(space.largest())

@@ -6,8 +6,9 @@ own by :func:`hilnas.convert.convert` (float agreement with torch, TFLM op cover
 tensors, static shapes, a TFLM run measuring the arena, int8-vs-float quality on held-out
 digits). Members run at the space's smallest input resolution to keep CI affordable (the
 layers and ops are the same at every resolution); ``bench/supernet.py --convert-each``
-converts the bench's members at their own resolutions. Weights come from a supernet trained for one epoch: untrained
-members give near-constant logits, against which any quantization error looks huge.
+converts the bench's members at their own resolutions. Weights come from a supernet
+trained for one epoch: untrained members give near-constant logits, against which any
+quantization error looks huge.
 """
 
 from __future__ import annotations

@@ -248,6 +248,10 @@ class SearchSpace:
 
         return build_network(self.blocks(arch))
 
+    def param_count(self, arch: Arch) -> int:
+        """Trainable parameters of ``arch`` (~ its int8 flash bytes), counted on the model."""
+        return sum(p.numel() for p in self.build(arch).parameters())
+
 
 # ---------------------------------------------------------------- arch files
 def save_arch(arch: Arch, path: Path) -> None:
