@@ -103,3 +103,19 @@ def test_not_yaml_is_reported(tmp_path: Path) -> None:
 def test_unknown_board_lists_known_ones() -> None:
     with pytest.raises(ConfigError, match="mps2-an386"):
         load_profile("no-such-board")
+
+
+@pytest.mark.parametrize("name", board_names())
+def test_budget_fits_the_chip(name: str) -> None:
+    b = load_profile(name).budget()
+    assert b.firmware_ram_bytes + b.arena_bytes + b.model_slot_bytes <= b.sram_bytes
+    assert b.model_flash_bytes == b.flash_bytes - b.firmware_flash_bytes > 0
+    assert b.max_ops > 0 and b.max_tensors > 0
+
+
+def test_arena_that_overflows_sram_is_refused(tmp_path: Path) -> None:
+    text = (PROFILE_DIR / "nrf52840-dk.yaml").read_text()
+    bad = tmp_path / "nrf52840-dk.yaml"
+    bad.write_text(text.replace("arena_bytes: 98304", "arena_bytes: 98305"))
+    with pytest.raises(ConfigError, match="exceeds sram_bytes 262144 by 1"):
+        load_profile_file(bad)

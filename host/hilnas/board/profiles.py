@@ -71,6 +71,12 @@ SCHEMA: dict[str, Any] = {
         "flash_bytes": int,
         "model_slot_bytes": int,
     },
+    "engine": {
+        # The engine's share: tensor arena (SRAM) and its static op/tensor tables.
+        "arena_bytes": int,
+        "max_ops": int,
+        "max_tensors": int,
+    },
     "timing": {
         "unit": OneOf(*TIMING_UNITS),
         "counter": str,
@@ -114,6 +120,29 @@ class Flasher:
 
 
 @dataclass(frozen=True)
+class BoardBudget:
+    """What one model may use on a board: the hard constraints of search and deploy.
+
+    ``arena_bytes`` is the engine's tensor arena (a model's peak activation memory
+    must fit it); ``model_slot_bytes`` is the RAM slot a streamed model is loaded
+    into; ``model_flash_bytes`` is the flash left for a model linked into the
+    firmware image. ``sram_bytes``/``flash_bytes`` are the chip's totals and the
+    ``firmware_*`` figures the firmware's own share, so a whole-device figure is
+    ``firmware_ram_bytes + arena used`` (SRAM) or ``firmware_flash_bytes + model``.
+    """
+
+    arena_bytes: int
+    model_slot_bytes: int
+    model_flash_bytes: int
+    max_ops: int
+    max_tensors: int
+    firmware_ram_bytes: int
+    firmware_flash_bytes: int
+    sram_bytes: int
+    flash_bytes: int
+
+
+@dataclass(frozen=True)
 class BoardProfile:
     """A validated device profile; ``path`` is kept for error messages."""
 
@@ -128,6 +157,9 @@ class BoardProfile:
     firmware_ram_bytes: int
     firmware_flash_bytes: int
     model_slot_bytes: int
+    arena_bytes: int
+    max_ops: int
+    max_tensors: int
     timing_unit: str
     counter: str
     timing_note: str
@@ -143,10 +175,19 @@ class BoardProfile:
     def is_host(self) -> bool:
         return self.transport.kind == "pty"
 
-    @property
-    def free_sram_bytes(self) -> int:
-        """SRAM left for a model's arena once the firmware took its share."""
-        return self.sram_bytes - self.firmware_ram_bytes
+    def budget(self) -> BoardBudget:
+        """The board's limits for one model, all taken from this profile."""
+        return BoardBudget(
+            arena_bytes=self.arena_bytes,
+            model_slot_bytes=self.model_slot_bytes,
+            model_flash_bytes=self.flash_bytes - self.firmware_flash_bytes,
+            max_ops=self.max_ops,
+            max_tensors=self.max_tensors,
+            firmware_ram_bytes=self.firmware_ram_bytes,
+            firmware_flash_bytes=self.firmware_flash_bytes,
+            sram_bytes=self.sram_bytes,
+            flash_bytes=self.flash_bytes,
+        )
 
 
 def _type_name(spec: Any) -> str:
@@ -219,8 +260,18 @@ def _check_consistency(d: dict[str, Any], path: Path) -> None:
     for key in ("clock_hz", "sram_bytes", "flash_bytes"):
         if d[key] <= 0:
             raise ConfigError(f"{path}: field '{key}' must be > 0, got {d[key]}")
-    if d["firmware"]["ram_bytes"] >= d["sram_bytes"]:
-        raise ConfigError(f"{path}: field 'firmware.ram_bytes' exceeds sram_bytes")
+    fw, eng = d["firmware"], d["engine"]
+    for key in ("arena_bytes", "max_ops", "max_tensors"):
+        if eng[key] <= 0:
+            raise ConfigError(f"{path}: field 'engine.{key}' must be > 0, got {eng[key]}")
+    ram_total = fw["ram_bytes"] + eng["arena_bytes"] + fw["model_slot_bytes"]
+    if ram_total > d["sram_bytes"]:
+        raise ConfigError(
+            f"{path}: firmware.ram_bytes + engine.arena_bytes + firmware.model_slot_bytes "
+            f"= {ram_total} exceeds sram_bytes {d['sram_bytes']} by {ram_total - d['sram_bytes']}"
+        )
+    if fw["flash_bytes"] >= d["flash_bytes"]:
+        raise ConfigError(f"{path}: field 'firmware.flash_bytes' exceeds flash_bytes")
     fl = d["flasher"]
     if fl["default"] == "pyocd" and not fl["pyocd_target"]:
         raise ConfigError(f"{path}: missing field 'flasher.pyocd_target' (default flasher pyocd)")
@@ -238,6 +289,7 @@ def load_profile_file(path: Path) -> BoardProfile:
     d = _check_mapping(raw, SCHEMA, "", path)
     _check_consistency(d, path)
     t, fl, fw, tm = d["transport"], d["flasher"], d["firmware"], d["timing"]
+    eng = d["engine"]
     return BoardProfile(
         name=d["name"],
         description=d["description"],
@@ -250,6 +302,9 @@ def load_profile_file(path: Path) -> BoardProfile:
         firmware_ram_bytes=fw["ram_bytes"],
         firmware_flash_bytes=fw["flash_bytes"],
         model_slot_bytes=fw["model_slot_bytes"],
+        arena_bytes=eng["arena_bytes"],
+        max_ops=eng["max_ops"],
+        max_tensors=eng["max_tensors"],
         timing_unit=tm["unit"],
         counter=tm["counter"],
         timing_note=tm["note"],
