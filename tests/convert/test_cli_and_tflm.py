@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hilnas.cli import main
 from hilnas.convert import read_model, tflm_run
-from hilnas.convert.tflm import load
 from hilnas.errors import ConvertError
+from hilnas.tflm import load
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hilnas.convert import read_model, tflm_arena_bytes, tflm_run
-from hilnas.convert.tflm import load
 from hilnas.errors import ConvertError
 from hilnas.models import REFERENCE_MODELS
+from hilnas.tflm import load
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
 pytestmark = pytest.mark.slow

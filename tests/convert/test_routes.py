@@ -72,7 +72,7 @@ def test_litert_models_with_large_weights_keep_them_inline_for_tflm(tmp_path: Pa
     """ai-edge-quantizer moves weights outside the flatbuffer past 256 KiB; TFLM ignores that
     and silently runs on empty weights, so the route must put them back inline."""
     import torch
-    from hilnas.convert import tflm
+    from hilnas import tflm
     from torch import nn
 
     torch.manual_seed(0)

@@ -88,7 +88,7 @@ def _print_conversion(console: Console, report: dict, tflite: Path, report_path:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from hilnas.convert.tflite_reader import read_model_file
-    from hilnas.convert.tflm import tflm_arena_bytes
+    from hilnas.tflm import tflm_arena_bytes
 
     info = read_model_file(args.model)
     try:
