@@ -42,8 +42,8 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cold = convert(model, INPUT_SHAPE, calib, Path(tmp) / "cold.tflite", routes=routes,
                        heldout=heldout)
-        cold_wall = import_s + cold.report["timings_s"]["total"]
-        cold_cpu = import_cpu + cold.report["timings_cpu_s"]["total"]
+        cold_wall = import_s + cold.report.timings_s["total"]
+        cold_cpu = import_cpu + cold.report.timings_cpu_s["total"]
         t1 = time.perf_counter()
         warm = convert(model, INPUT_SHAPE, calib, Path(tmp) / "warm.tflite", routes=routes,
                        heldout=heldout)
@@ -53,10 +53,10 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
         "model": name, "route": cold.route, "import_s": round(import_s, 2),
         "import_cpu_s": round(import_cpu, 2), "build_s": round(build_s, 2),
         "build_cpu_s": round(build_cpu, 2),
-        "stages_s": cold.report["timings_s"], "stages_cpu_s": cold.report["timings_cpu_s"],
+        "stages_s": cold.report.timings_s, "stages_cpu_s": cold.report.timings_cpu_s,
         "cold_total_s": round(cold_wall, 2), "cold_cpu_s": round(cold_cpu, 2),
-        "warm_cpu_s": warm.report["timings_cpu_s"]["total"],
-        "warm_total_s": round(warm_wall, 2), "warm_stages_s": warm.report["timings_s"],
+        "warm_cpu_s": warm.report.timings_cpu_s["total"],
+        "warm_total_s": round(warm_wall, 2), "warm_stages_s": warm.report.timings_s,
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "model_bytes": cold.model_bytes, "arena_bytes": cold.arena_bytes,

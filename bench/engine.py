@@ -42,14 +42,14 @@ def median_seconds(fn, runs: int) -> float:
 
 
 def bench_model(name: str, model: bytes, runs: int) -> dict:
+    from hilnas import tflm
     from hilnas.engine import Engine
-    from hilnas.engine.check import tflm_arena_bytes, tflm_interpreter
 
     eng = Engine(model, timing=False)
     rng = np.random.default_rng(0)
     inputs = [rng.integers(-128, 128, eng.input_info(i).shape, dtype=np.int8)
               for i in range(eng.num_inputs)]
-    tflm = tflm_interpreter(model)
+    reference = tflm.load(model)
 
     # Both planners reuse the input's bytes once it is dead, so every timed
     # inference starts by setting the input again (as a board must, too).
@@ -59,16 +59,14 @@ def bench_model(name: str, model: bytes, runs: int) -> dict:
         eng.invoke()
 
     def run_tflm() -> None:
-        for i, x in enumerate(inputs):
-            tflm.set_input(x, i)
-        tflm.invoke()
+        tflm.tflm_run(reference, inputs)
 
     eng_s = median_seconds(run_engine, runs)
     tflm_s = median_seconds(run_tflm, runs)
-    exact = all(eng.get_output(k).tobytes() == np.asarray(tflm.get_output(k)).tobytes()
+    exact = all(eng.get_output(k).tobytes() == np.asarray(reference.interp.get_output(k)).tobytes()
                 for k in range(eng.num_outputs))
     return {"model": name, "bytes": len(model), "ops": eng.num_ops,
-            "engine_arena": eng.arena_required, "tflm_arena": tflm_arena_bytes(tflm),
+            "engine_arena": eng.arena_required, "tflm_arena": tflm.tflm_arena_bytes(model),
             "engine_ms": eng_s * 1e3, "tflm_ms": tflm_s * 1e3, "bit_exact": exact}
 
 

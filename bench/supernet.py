@@ -108,7 +108,7 @@ def convert_member(trained, arch: Arch, test_int8: bool = False) -> tuple[str, f
         acc = None
         if test_int8:
             test_x, test_y = data.split("test")
-            layout = result.report["checks"]["layout"]["input"]
+            layout = result.report.input_layout
             x = resize(test_x, res).numpy()
             acc = tflm_accuracy(result.tflite_path, x, test_y.numpy(), layout)
         return f"{result.route} {result.model_bytes} B", acc

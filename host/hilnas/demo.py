@@ -17,7 +17,6 @@ join this job when they land.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from hilnas.convert.report import ConversionReport
 from hilnas.errors import ConfigError
 from hilnas.fileio import atomic_write_json
 
@@ -48,6 +48,21 @@ class DemoConfig:
 
 def _is_fresh(output: Path, *inputs: Path) -> bool:
     return output.exists() and all(output.stat().st_mtime >= p.stat().st_mtime for p in inputs)
+
+
+def _fresh_report(report_path: Path, tflite: Path,
+                  inputs: tuple[Path, ...]) -> ConversionReport | None:
+    """The report of an up-to-date earlier conversion, or None when it must run again.
+
+    A report of another schema (an older hilnas) counts as stale, not as an error.
+    """
+    if not (tflite.exists() and _is_fresh(report_path, *inputs)):
+        return None
+    try:
+        return ConversionReport.read(report_path)
+    except ConfigError as exc:
+        console.print(f"[yellow]{exc}: converting again[/]")
+        return None
 
 
 def _stage(n: int, title: str) -> None:
@@ -94,18 +109,18 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     _stage(3, "extract and convert to a checked full-int8 TFLite Micro model")
     tflite = cfg.run_dir / "subnet.tflite"
     report_path = tflite.with_suffix(".json")
-    if _is_fresh(report_path, ckpt, arch_path) and tflite.exists():
+    report = _fresh_report(report_path, tflite, (ckpt, arch_path))
+    if report is not None:
         console.print(f"{tflite} is up to date; skipping conversion")
-        report = json.loads(report_path.read_text())
     else:
         calib = calibration_set(trained.data, res, 64, cfg.seed)
         heldout = heldout_set(trained.data, res)
         result = convert(module, space.input_shape(arch), calib, tflite, heldout=heldout,
                          calib_source=f"{cfg.data} training split")
         report = result.report
-    layout = report.get("checks", {}).get("layout", {}).get("input", "NHWC")
-    console.print(f"route {report.get('route')}, {report.get('model_bytes')} B flatbuffer, "
-                  f"TFLM arena {report.get('arena_bytes')} B")
+    layout = report.input_layout
+    console.print(f"route {report.route}, {report.model_bytes} B flatbuffer, "
+                  f"TFLM arena {report.arena_bytes} B")
 
     _stage(4, "int8 accuracy in the TFLM interpreter (test split)")
     int8_acc = tflm_accuracy(tflite, x_test, test_y.numpy(), layout)
@@ -125,9 +140,9 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
         "supernet_test_accuracy": supernet_acc,
         "int8_tflm_test_accuracy": int8_acc,
         "tflite": str(tflite),
-        "route": report.get("route"),
-        "model_bytes": report.get("model_bytes"),
-        "tflm_arena_bytes": report.get("arena_bytes"),
+        "route": report.route,
+        "model_bytes": report.model_bytes,
+        "tflm_arena_bytes": report.arena_bytes,
         "board": cfg.board,
         "board_latency_median": prof.latency_median,
         "board_timing_unit": prof.timing_unit,

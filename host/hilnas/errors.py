@@ -29,6 +29,22 @@ class ConvertError(HilnasError):
     """A model could not be turned into a TFLM-ready int8 .tflite."""
 
 
+class TflmError(ConvertError):
+    """The TFLite Micro reference interpreter could not load or run a model.
+
+    Raised by :mod:`hilnas.tflm` (the one oracle) only. It is a :class:`ConvertError`
+    because a model TFLM cannot run is not a deployable conversion, so a conversion
+    route that meets it fails and the next route is tried. ``stage`` says what failed
+    (``load``, ``input``, ``invoke``, ``arena``), ``tflm_says`` is TFLM's own stderr
+    explanation (may be empty).
+    """
+
+    def __init__(self, stage: str, message: str, tflm_says: str = "") -> None:
+        super().__init__(message + (f"; TFLM says: {tflm_says[:600]}" if tflm_says else ""))
+        self.stage = stage
+        self.tflm_says = tflm_says
+
+
 class CheckError(ConvertError):
     """A converted model failed one of the converter's checks.
 

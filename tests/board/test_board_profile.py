@@ -19,11 +19,11 @@ from hilnas.board.profile import (
     check_against_tflm,
     prepare_input,
     run_on_session,
-    tflm_output,
 )
 from hilnas.board.profiles import REPO_ROOT, load_profile
 from hilnas.cli import main as cli_main
 from hilnas.errors import ConfigError
+from hilnas.tflm import tflm_output_bytes
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
@@ -117,12 +117,12 @@ def test_bulk_path_gives_the_same_model_as_the_uart(board_pool: Any, sample_mode
 def test_check_names_first_differing_byte(sample_models: dict) -> None:
     model = sample_models["tiny"].read_bytes()
     data, _ = prepare_input(model, 64, None)
-    good = tflm_output(model, data)
-    check_against_tflm("b", model, data, good, 1, 1)
+    good = tflm_output_bytes(model, data)
+    check_against_tflm("b", model, data, good)
     bad = bytearray(good)
     bad[7] = (bad[7] + 1) & 0xFF
     with pytest.raises(OutputMismatchError, match="first at byte 7") as info:
-        check_against_tflm("b", model, data, bytes(bad), 1, 1)
+        check_against_tflm("b", model, data, bytes(bad))
     assert info.value.index == 7
 
 

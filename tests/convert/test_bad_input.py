@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,19 @@ def test_input_shape_the_model_cannot_take(user_models, out_dir: Path) -> None:
     with pytest.raises(ConfigError, match=r"forward pass fails on input shape \[1, 5, 16, 16\]"):
         convert(user_models.tiny_cnn(), (1, 5, 16, 16), calib, out_dir / "m.tflite")
     assert_no_output(out_dir)
+
+
+@pytest.mark.slow
+def test_unwritable_report_path_leaves_no_files(user_models, tiny_calib, out_dir: Path,
+                                                capsys) -> None:
+    """The report is written last; when it cannot be, the .tflite and C pair go too."""
+    calib = out_dir.parent / "calib.npy"
+    np.save(calib, tiny_calib)
+    (out_dir / "m.json").mkdir()  # the report's name is taken by a folder
+    rc = main(["convert", "--model", f"{user_models.__file__}:tiny_cnn", "--input-shape",
+               "1x3x16x16", "--calib", str(calib), "--routes", "litert", "--emit-c",
+               "-o", str(out_dir / "m.tflite")])
+    assert rc == 2
+    assert re.search(r"cannot write \S*m\.json", stderr_text(capsys))
+    assert [p.name for p in out_dir.iterdir()] == ["m.json"]
+    assert list((out_dir / "m.json").iterdir()) == []

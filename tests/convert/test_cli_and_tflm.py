@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hilnas.cli import main
 from hilnas.convert import read_model, tflm_run
-from hilnas.convert.tflm import load
+from hilnas.convert.report import ConversionReport, SampleSet
 from hilnas.errors import ConvertError
+from hilnas.tflm import load
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
 
@@ -24,12 +25,13 @@ def test_cli_convert_then_inspect(user_models, tiny_calib, tmp_path: Path, capsy
     assert rc == 0
     assert {p.name for p in out.parent.iterdir()} == {"tiny.tflite", "tiny.json", "tiny.c",
                                                       "tiny.h"}
-    report = json.loads(out.with_suffix(".json").read_text())
-    assert report["calibration"] == {"samples": 16, "source": str(calib)}
+    report = ConversionReport.read(out.with_suffix(".json"))
+    assert report.calibration == SampleSet(16, str(calib))
+    assert report.c_files == ("tiny.c", "tiny.h") and report.tflite == "tiny.tflite"
     capsys.readouterr()
     assert main(["inspect", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["arena_bytes"] == report["arena_bytes"] > 0
+    assert summary["arena_bytes"] == report.arena_bytes > 0
     assert summary["model_bytes"] == out.stat().st_size
     assert set(summary["op_histogram"]) <= TFLM_INT8_OPS
     assert main(["inspect", str(out), "--tensors"]) == 0

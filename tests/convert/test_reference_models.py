@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hilnas.convert import read_model, tflm_arena_bytes, tflm_run
-from hilnas.convert.tflm import load
+from hilnas.convert.report import ConversionReport
 from hilnas.errors import ConvertError
 from hilnas.models import REFERENCE_MODELS
+from hilnas.tflm import load
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
 pytestmark = pytest.mark.slow
@@ -25,13 +26,14 @@ CHECKS = ("float_static_shapes", "float_op_coverage", "float_agreement", "op_cov
 def test_reference_model_passes_every_check(reference_conversions: dict, name: str) -> None:
     result = reference_conversions[name]
     report = result.report
-    assert result.route == report["route"] == "onnx2tf"
-    assert all(report["checks"][c]["passed"] for c in CHECKS), report["checks"]
-    assert set(report["op_histogram"]) <= TFLM_INT8_OPS
-    assert report["checks"]["float_agreement"]["outputs"][0]["max_abs_err"] < 1e-4
-    quality = report["checks"]["int8_quality"]["outputs"][0]
-    assert quality["top1_agreement"] >= 0.75, quality
-    assert json.loads(result.report_path.read_text()) == report
+    assert result.route == report.route == "onnx2tf" and report.input_layout == "NHWC"
+    assert all(report.checks[c]["passed"] for c in CHECKS), report.checks
+    assert set(report.op_histogram) <= TFLM_INT8_OPS
+    assert report.float_max_abs_err[0] < 1e-4
+    quality = report.int8_quality[0]
+    assert quality.top1_agreement is not None and quality.top1_agreement >= 0.75, quality
+    assert json.loads(result.report_path.read_text()) == report.to_json()
+    assert ConversionReport.read(result.report_path).to_json() == report.to_json()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -57,7 +59,7 @@ def test_arena_bytes_are_the_smallest_that_work(reference_conversions: dict, nam
 
 
 def test_hybrid_has_attention_ops(reference_conversions: dict) -> None:
-    ops = reference_conversions["mobilevit"].report["op_histogram"]
+    ops = reference_conversions["mobilevit"].report.op_histogram
     assert ops["BATCH_MATMUL"] == 4 and ops["SOFTMAX"] == 2
     assert "PAD" not in ops  # right/bottom-only padding maps to SAME
     assert ops["TRANSPOSE"] <= 8  # channels-last tokens: only the attention-head transposes

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hilnas.convert import convert, read_model
 from hilnas.convert.calib import synthetic_images
+from hilnas.convert.report import RouteAttempt
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
 VIT_SHAPE = (1, 3, 24, 24)  # 40 x 12 x 12 token map, as in DESIGN.md §3
@@ -17,15 +18,16 @@ VIT_SHAPE = (1, 3, 24, 24)  # 40 x 12 x 12 token map, as in DESIGN.md §3
 def test_vit_idioms_fall_back_to_litert(user_models, tmp_path: Path) -> None:
     calib = synthetic_images(16, VIT_SHAPE, seed=3)
     result = convert(user_models.token_vit(), VIT_SHAPE, calib, tmp_path / "vit.tflite")
-    attempts = result.report["attempts"]
-    assert [a["route"] for a in attempts] == ["onnx2tf", "litert"]
-    assert not attempts[0]["passed"] and "onnx2tf" in attempts[0]["error"]
-    assert result.route == "litert" and attempts[1]["passed"]
+    attempts = result.report.attempts
+    assert [a.route for a in attempts] == ["onnx2tf", "litert"]
+    assert not attempts[0].passed and "onnx2tf" in str(attempts[0].error)
+    assert result.route == "litert" and attempts[1].passed
+    assert result.report.input_layout == "NCHW"
     info = read_model(result.tflite_path.read_bytes())
     assert info.input_tensors()[0].shape == VIT_SHAPE  # litert keeps NCHW
     assert set(info.op_histogram()) <= TFLM_INT8_OPS
     assert "BATCH_MATMUL" in info.op_histogram()
-    assert result.report["checks"]["int8_quality"]["passed"]
+    assert result.report.checks["int8_quality"]["passed"]
 
 
 @pytest.mark.slow
@@ -33,9 +35,9 @@ def test_single_route_and_json_report(user_models, tiny_calib: np.ndarray, tmp_p
     result = convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib,
                      tmp_path / "t.tflite", routes=("litert",))
     assert result.route == "litert"
-    assert result.report["attempts"] == [{"route": "litert", "passed": True}]
+    assert result.report.attempts == (RouteAttempt("litert", True),)
     for stage in ("export_float", "float_checks", "quantize", "int8_checks", "tflm"):
-        assert result.report["timings_s"][f"litert.{stage}"] >= 0
+        assert result.report.timings_s[f"litert.{stage}"] >= 0
     assert result.report_path == tmp_path / "t.json"
 
 
@@ -53,7 +55,7 @@ def test_onnx2tf_route_never_touches_the_network(user_models, tiny_calib, tmp_pa
     result = convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib,
                      tmp_path / "t.tflite", routes=("onnx2tf",))
     assert result.route == "onnx2tf"
-    assert result.report["timings_cpu_s"]["total"] > 0
+    assert result.report.timings_cpu_s["total"] > 0
 
 
 @pytest.mark.slow
@@ -72,7 +74,7 @@ def test_litert_models_with_large_weights_keep_them_inline_for_tflm(tmp_path: Pa
     """ai-edge-quantizer moves weights outside the flatbuffer past 256 KiB; TFLM ignores that
     and silently runs on empty weights, so the route must put them back inline."""
     import torch
-    from hilnas.convert import tflm
+    from hilnas import tflm
     from torch import nn
 
     torch.manual_seed(0)
@@ -90,4 +92,4 @@ def test_litert_models_with_large_weights_keep_them_inline_for_tflm(tmp_path: Pa
     model = tflm.load(data)
     outs = [tflm.tflm_run(model, calib[i : i + 1])[0] for i in range(4)]
     assert len({o.tobytes() for o in outs}) > 1, "TFLM output does not depend on the input"
-    assert result.report["checks"]["int8_quality"]["passed"]
+    assert result.report.checks["int8_quality"]["passed"]

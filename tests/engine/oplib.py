@@ -14,8 +14,8 @@ Usage (from any tests/engine test)::
   and returns the ``.tflite`` bytes. Constants created inside ``fn`` (with
   ``tf.constant``) become int8 weights / int32 biases.
 * ``run_tflm(model, inputs)`` -> (outputs, arena_bytes) using the real TFLM
-  interpreter (tflite_micro); the arena figure is TFLM's own
-  "Arena allocation total" after an invoke.
+  interpreter via the one oracle, :mod:`hilnas.tflm`; the arena figure is the
+  exact smallest arena TFLM allocates with.
 * ``run_engine(model, inputs)`` -> (outputs, arena_bytes) with hilnas.engine.
 * ``assert_bit_exact(model, inputs=None, seed=0, check_arena=True)`` runs both,
   compares every output byte, checks engine arena <= TFLM arena, and returns
@@ -26,18 +26,13 @@ Usage (from any tests/engine test)::
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import tempfile
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from hilnas import tflm
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-_ARENA_RE = re.compile(rb"Arena allocation total (\d+) bytes")
-
 
 def convert(fn: Callable, input_shapes: Sequence[Sequence[int]],
             calib_range: float | Sequence[float] = 1.0, seed: int = 0, n_calib: int = 16,
@@ -106,22 +101,6 @@ def set_opcode(model: bytes, op_name: str) -> bytes:
     return bytes(b.Output())
 
 
-@contextlib.contextmanager
-def _capture_fd2():
-    """Capture C-level stderr (TFLM prints its allocation report there)."""
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        box: list[bytes] = []
-        try:
-            yield box
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            box.append(tmp.read())
-
-
 def io_counts(model: bytes) -> tuple[int, int]:
     """Number of graph inputs and outputs (subgraph 0)."""
     from tensorflow.lite.python import schema_py_generated as schema
@@ -132,13 +111,9 @@ def io_counts(model: bytes) -> tuple[int, int]:
 
 def random_inputs(model: bytes, seed: int = 0) -> list[np.ndarray]:
     """Uniform random inputs (full int8 range) of the model's input shapes."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    interp = runtime.Interpreter.from_bytes(model, arena_size=len(model) * 10 + 1_000_000)
     rng = np.random.default_rng(seed)
     out = []
-    for i in range(io_counts(model)[0]):
-        det = interp.get_input_details(i)
+    for det in tflm.input_details(model):
         dtype = det["dtype"]
         if np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
@@ -148,22 +123,9 @@ def random_inputs(model: bytes, seed: int = 0) -> list[np.ndarray]:
     return out
 
 
-def run_tflm(model: bytes, inputs: Sequence[np.ndarray],
-             arena_size: int | None = None) -> tuple[list[np.ndarray], int]:
-    """Outputs of the real TFLM interpreter and its arena total in bytes."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    interp = runtime.Interpreter.from_bytes(
-        model, arena_size=arena_size or len(model) * 10 + 2_000_000)
-    for i, x in enumerate(inputs):
-        interp.set_input(x, i)
-    interp.invoke()
-    outputs = [np.array(interp.get_output(i)) for i in range(io_counts(model)[1])]
-    with _capture_fd2() as box:
-        interp.print_allocations()
-    match = _ARENA_RE.search(box[0] if box else b"")
-    arena = int(match.group(1)) if match else -1
-    return outputs, arena
+def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], int]:
+    """Outputs of the real TFLM interpreter (the oracle) and its exact arena in bytes."""
+    return tflm.tflm_run(model, inputs), tflm.tflm_arena_bytes(model)
 
 
 def run_engine(model: bytes, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], int]:
@@ -197,6 +159,5 @@ def assert_bit_exact(model: bytes, inputs: Sequence[np.ndarray] | None = None, s
                 f"engine {gi[j]} vs TFLM {wi[j]}; max |diff| "
                 f"{np.max(np.abs(gi.astype(np.int64) - wi.astype(np.int64)))}")
     if check_arena:
-        assert tflm_arena > 0, "could not read TFLM's arena total"
         assert eng_arena <= tflm_arena, f"engine arena {eng_arena} > TFLM arena {tflm_arena}"
     return eng_arena, tflm_arena

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pytest
 import tensorflow as tf
-from hilnas.errors import EngineError
+from hilnas.errors import EngineError, TflmError
 from tensorflow.lite.python import schema_py_generated as schema
 
 from tests.engine.oplib import assert_bit_exact, ops_in, run_engine, run_tflm
@@ -183,7 +183,7 @@ def test_rsqrt_of_negative_value_fails_like_tflm() -> None:
     zero_point = run_engine_input_zero_point(model)
     x = np.full((8,), zero_point, np.int8)
     x[5] = zero_point - 1
-    with pytest.raises(RuntimeError):
+    with pytest.raises(TflmError, match="invoke failed"):
         run_tflm(model, [x])
     with pytest.raises(EngineError, match="RSQRT: input element 5"):
         run_engine(model, [x])

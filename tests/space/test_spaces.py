@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -158,8 +160,25 @@ def test_layers_are_int8_tflm_friendly(name: str) -> None:
                 assert pooled >= 2 or spec.input_hwc[0] < 2  # no single-key softmax
 
 
-def test_param_count_is_the_built_models_and_orders_smallest_before_largest() -> None:
-    space = get_space("hybrid")
-    small = space.param_count(space.smallest())
-    assert small == sum(p.numel() for p in space.build(space.smallest()).parameters())
-    assert 0 < small < space.param_count(space.largest())
+@pytest.mark.parametrize("name", SPACES)
+def test_analytic_param_count_equals_the_built_models(name: str) -> None:
+    """30 seeded members plus the smallest and largest of every space: the torch-free count
+    is exactly sum(p.numel()) of the built model, block by block."""
+    space = get_space(name)
+    archs = members(space, n=30, seed=11)
+    for arch in archs:
+        model = space.build(arch)
+        for spec in space.blocks(arch):
+            want = sum(p.numel() for p in model.get_submodule(spec.name).parameters())
+            assert spec.n_params == want, (name, spec.signature())
+        assert space.param_count(arch) == sum(p.numel() for p in model.parameters())
+    assert 0 < space.param_count(archs[0]) < space.param_count(archs[1])
+
+
+def test_the_space_and_its_geometry_import_without_torch() -> None:
+    code = ("import random, sys, hilnas.space as s\n"
+            "for name in s.list_spaces():\n"
+            "    sp = s.get_space(name); a = sp.sample(random.Random(0))\n"
+            "    sp.param_count(a); [b.signature() for b in sp.blocks(a)]\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

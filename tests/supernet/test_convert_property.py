@@ -13,12 +13,12 @@ quantization error looks huge.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hilnas.convert.report import ConversionReport
 from hilnas.convert.tflite_reader import read_model_file
 from hilnas.data import calibration_set, heldout_set
 from hilnas.space import Arch, SearchSpace, get_space, save_arch
@@ -90,15 +90,14 @@ def test_member_converts_and_runs_on_tflm(trained, space_name: str, index: int,
         heldout=heldout_set(supernet.data, res, 32),
     )
     report = result.report
-    assert all(check.get("passed", True) for check in report["checks"].values()), report
+    assert all(check["passed"] for check in report.checks.values()), report
     info = read_model_file(result.tflite_path)
     ops = set(info.op_histogram())
     assert ops <= TFLM_INT8_OPS, f"{arch.values}: ops outside TFLM int8: {ops - TFLM_INT8_OPS}"
-    assert report["arena_bytes"] > 0 and report["model_bytes"] == result.tflite_path.stat().st_size
-    quality = report["checks"]["int8_quality"]
-    assert quality["samples"] == 32
-    out = quality["outputs"][0]
-    assert np.isfinite(out["max_abs_err"]) and out["float_range"] > 0
+    assert report.arena_bytes > 0 and report.model_bytes == result.tflite_path.stat().st_size
+    assert report.heldout.samples == 32
+    out = report.int8_quality[0]
+    assert np.isfinite(out.max_abs_err) and out.float_range > 0
 
 
 @pytest.mark.slow
@@ -112,9 +111,9 @@ def test_cli_converts_a_member_from_arch_json_and_checkpoint(checkpoint, tmp_pat
     out = tmp_path / "member.tflite"
     ckpt = checkpoint("hybrid")
     assert main(["convert", "--arch", str(arch_path), "--ckpt", str(ckpt), "-o", str(out)]) == 0
-    report = json.loads(out.with_suffix(".json").read_text())
-    assert report["route"] in ("onnx2tf", "litert") and report["arena_bytes"] > 0
-    assert report["calibration"]["source"].startswith("digits training split")
+    report = ConversionReport.read(out.with_suffix(".json"))
+    assert report.route in ("onnx2tf", "litert") and report.arena_bytes > 0
+    assert report.calibration.source.startswith("digits training split")
     assert read_model_file(out).model_bytes == out.stat().st_size
     # The two options go together, and contradicting the member's input shape is refused.
     assert main(["convert", "--arch", str(arch_path), "-o", str(tmp_path / "x.tflite")]) == 2

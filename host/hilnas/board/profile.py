@@ -10,7 +10,6 @@ DESIGN §2: the only valid oracle) and fails loudly on the first differing byte.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import time
 import zlib
 from collections.abc import Callable
@@ -20,13 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from hilnas import tflm
 from hilnas.board.profiles import BoardProfile
 from hilnas.board.session import BoardSession, open_board
-from hilnas.convert import tflm
 from hilnas.errors import BoardError, ConfigError
 
 INPUT_SEED = 20241121
-SCHEMA_MODULE = "tflite_micro.tensorflow.lite.micro.python.schema_py_generated"
 
 
 class OutputMismatchError(BoardError):
@@ -86,17 +84,6 @@ class ProfileResult:
         return dataclasses.asdict(self)
 
 
-def builtin_op_names() -> dict[int, str]:
-    """TFLite BuiltinOperator code -> name, from the schema shipped with tflite-micro."""
-    schema = importlib.import_module(SCHEMA_MODULE)
-    return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-
-
-def _input_details(model: bytes) -> list[dict[str, Any]]:
-    loaded = tflm.load(model)
-    return [loaded.input_details(i) for i in range(loaded.n_inputs)]
-
-
 def prepare_input(
     model: bytes, input_bytes: int, input_path: Path | None, n_inputs: int = 1
 ) -> tuple[bytes, str]:
@@ -109,7 +96,7 @@ def prepare_input(
         x = np.load(input_path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{input_path}: not a readable .npy file: {exc}") from exc
-    details = _input_details(model)
+    details = tflm.input_details(model)
     if len(details) != 1:
         raise ConfigError(
             f"{input_path}: --input supports single-input models, this has {len(details)}"
@@ -134,25 +121,9 @@ def prepare_input(
     raise ConfigError(f"{input_path}: dtype {x.dtype} not supported; give int8 or float32")
 
 
-def tflm_output(model: bytes, input_data: bytes, n_inputs: int = 1, n_outputs: int = 1) -> bytes:
-    """All outputs (index order, concatenated) of the TFLM host runtime for this input."""
-    loaded = tflm.load(model)
-    arrays, offset = [], 0
-    for i in range(loaded.n_inputs):
-        detail = loaded.input_details(i)
-        n = int(np.prod(detail["shape"])) * np.dtype(detail["dtype"]).itemsize
-        arr = np.frombuffer(input_data[offset : offset + n], dtype=detail["dtype"])
-        arrays.append(arr.reshape(detail["shape"]))
-        offset += n
-    outputs = tflm.tflm_run(loaded, arrays)
-    return b"".join(np.asarray(o).tobytes() for o in outputs[:n_outputs])
-
-
-def check_against_tflm(
-    board: str, model: bytes, input_data: bytes, board_out: bytes, n_inputs: int, n_outputs: int
-) -> None:
+def check_against_tflm(board: str, model: bytes, input_data: bytes, board_out: bytes) -> None:
     """Raise OutputMismatchError naming the first differing byte, if any."""
-    ref = tflm_output(model, input_data, n_inputs, n_outputs)
+    ref = tflm.tflm_output_bytes(model, input_data)
     if ref == board_out:
         return
     if len(ref) != len(board_out):
@@ -191,7 +162,7 @@ def unit_per_tick(session: BoardSession) -> float:
 
 
 def _op_figures(session: BoardSession, records: list[tuple[int, int]]) -> list[OpFigure]:
-    names = builtin_op_names()
+    names = tflm.builtin_op_names()
     scale = unit_per_tick(session)
     total = sum(t for _, t in records) or 1
     return [
@@ -237,9 +208,7 @@ def run_on_session(
         raise BoardError(f"{session.profile.name}: READ_OUTPUT bytes do not match the RUN CRC")
     ops = _op_figures(session, client.read_ops())
     if check:
-        check_against_tflm(
-            session.profile.name, model, input_data, output, load.n_inputs, load.n_outputs
-        )
+        check_against_tflm(session.profile.name, model, input_data, output)
     ident = client.identity
     assert ident is not None
     scale = unit_per_tick(session)

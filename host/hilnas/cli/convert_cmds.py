@@ -10,11 +10,15 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from hilnas.errors import ConvertError
+
+if TYPE_CHECKING:
+    from hilnas.convert.report import ConversionReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,32 +67,32 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_conversion(console: Console, report: dict, tflite: Path, report_path: Path) -> None:
-    checks = report["checks"]
-    quality = checks["int8_quality"]["outputs"][0]
-    table = Table(title=f"{tflite} (route {report['route']})", show_header=False)
-    table.add_row("model bytes", str(report["model_bytes"]))
-    table.add_row("TFLM arena bytes", str(report["arena_bytes"]))
-    table.add_row("ops", ", ".join(f"{k} {v}" for k, v in report["op_histogram"].items()))
-    float_err = checks["float_agreement"]["outputs"][0]["max_abs_err"]
-    table.add_row("float max |err|", f"{float_err:.3g}")
-    if "top1_agreement" in quality:
-        table.add_row("int8 top-1 agreement", f"{quality['top1_agreement']:.3f}")
+def _print_conversion(console: Console, report: ConversionReport, tflite: Path,
+                      report_path: Path) -> None:
+    quality = report.int8_quality[0]
+    table = Table(title=f"{tflite} (route {report.route})", show_header=False)
+    table.add_row("model bytes", str(report.model_bytes))
+    table.add_row("TFLM arena bytes", str(report.arena_bytes))
+    table.add_row("input layout", report.input_layout)
+    table.add_row("ops", ", ".join(f"{k} {v}" for k, v in report.op_histogram.items()))
+    table.add_row("float max |err|", f"{report.float_max_abs_err[0]:.3g}")
+    if quality.top1_agreement is not None:
+        table.add_row("int8 top-1 agreement", f"{quality.top1_agreement:.3f}")
     table.add_row("int8 max/mean |err|",
-                  f"{quality['max_abs_err']:.4g} / {quality['mean_abs_err']:.4g}")
-    table.add_row("calibration", f"{report['calibration']['samples']} samples,"
-                  f" {report['calibration']['source']}")
-    table.add_row("seconds", f"{report['timings_s']['total']:.1f}")
+                  f"{quality.max_abs_err:.4g} / {quality.mean_abs_err:.4g}")
+    table.add_row("calibration", f"{report.calibration.samples} samples,"
+                  f" {report.calibration.source}")
+    table.add_row("seconds", f"{report.timings_s['total']:.1f}")
     table.add_row("report", str(report_path))
     console.print(table)
-    for attempt in report["attempts"]:
-        if not attempt["passed"]:
-            console.print(f"[yellow]route {attempt['route']} failed:[/] {attempt['error']}")
+    for attempt in report.attempts:
+        if not attempt.passed:
+            console.print(f"[yellow]route {attempt.route} failed:[/] {attempt.error}")
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from hilnas.convert.tflite_reader import read_model_file
-    from hilnas.convert.tflm import tflm_arena_bytes
+    from hilnas.tflm import tflm_arena_bytes
 
     info = read_model_file(args.model)
     try:

@@ -7,7 +7,8 @@ Public API (stable; other stages call it):
   ``.report`` (also written as JSON next to the .tflite), ``.arena_bytes``,
   ``.model_bytes``;
 * :func:`tflm_run` ``(model_bytes, inputs) -> outputs`` and :func:`tflm_arena_bytes`
-  ``(model_bytes) -> int``: the TFLM golden reference (no torch import);
+  ``(model_bytes) -> int``: the TFLM golden reference, re-exported from the one oracle
+  :mod:`hilnas.tflm` (no torch import);
 * :func:`read_model` for ops, tensors and quantization of any .tflite.
 
 Everything is imported lazily: ``tflm_run`` never pulls in torch or TensorFlow, and the
@@ -25,8 +26,8 @@ _LAZY = {
     "ModelInfo": "hilnas.convert.tflite_reader",
     "read_model": "hilnas.convert.tflite_reader",
     "read_model_file": "hilnas.convert.tflite_reader",
-    "tflm_arena_bytes": "hilnas.convert.tflm",
-    "tflm_run": "hilnas.convert.tflm",
+    "tflm_arena_bytes": "hilnas.tflm",
+    "tflm_run": "hilnas.tflm",
 }
 
 __all__ = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hilnas.convert import tflm
+from hilnas import tflm
 from hilnas.convert.routes import to_layout
 
 

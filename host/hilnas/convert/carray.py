@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hilnas.fileio import atomic_write_bytes
-
 _BYTES_PER_LINE = 16
 
 
@@ -40,11 +38,18 @@ def render_header(symbol: str, size: int) -> str:
     )
 
 
-def write_c_pair(data: bytes, tflite_path: Path) -> tuple[Path, Path]:
-    """Write ``<stem>.c`` and ``<stem>.h`` next to the .tflite; symbol ``<stem>_model``."""
+def c_pair_paths(tflite_path: Path) -> tuple[Path, Path]:
+    """``<stem>.c`` and ``<stem>.h`` next to the .tflite."""
+    return tflite_path.with_suffix(".c"), tflite_path.with_suffix(".h")
+
+
+def c_pair(data: bytes, tflite_path: Path) -> dict[Path, str]:
+    """The ``<stem>.c`` / ``<stem>.h`` texts (symbol ``<stem>_model``), by path.
+
+    Rendered, not written: the caller writes them together with the model and its
+    report (hilnas.fileio.OutputSet), so the pair never exists without them.
+    """
     symbol = c_identifier(tflite_path.stem) + "_model"
-    header = tflite_path.with_suffix(".h")
-    source = tflite_path.with_suffix(".c")
-    atomic_write_bytes(header, render_header(symbol, len(data)).encode())
-    atomic_write_bytes(source, render_source(data, symbol, header.name).encode())
-    return source, header
+    source, header = c_pair_paths(tflite_path)
+    return {source: render_source(data, symbol, header.name),
+            header: render_header(symbol, len(data))}

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hilnas.convert import tflm
+from hilnas import tflm
 from hilnas.convert.tflite_reader import ModelInfo, TensorInfo
 from hilnas.errors import CheckError
 from hilnas.tflm_ops import KNOWN_UNSUPPORTED, TFLM_INT8_OPS

@@ -8,8 +8,10 @@ every check passed:
    graph (clear names before the int8 converter's cryptic errors) -> float agreement with
    PyTorch -> int8 quantization -> int8/op checks -> TFLM load + exact arena -> int8
    quality on held-out inputs;
-3. the first route that passes everything is written (atomically) with its JSON report;
-   if every route fails, :class:`ConvertError` lists what failed in each.
+3. the first route that passes everything is written with its JSON report (and C pair):
+   all of these files or none (:class:`hilnas.fileio.OutputSet`), so a failed report
+   write never leaves a .tflite behind; if every route fails, :class:`ConvertError` lists
+   what failed in each.
 """
 
 from __future__ import annotations
@@ -25,17 +27,23 @@ import torch
 from torch import nn
 
 from hilnas.convert import checks
-from hilnas.convert.carray import write_c_pair
+from hilnas.convert.carray import c_pair, c_pair_paths
 from hilnas.convert.output import ensure_writable_dir
+from hilnas.convert.report import (
+    ConversionReport,
+    OutputQuality,
+    RouteAttempt,
+    SampleSet,
+    TensorSummary,
+)
 from hilnas.convert.routes import FloatModel, Route, get_route, to_layout
-from hilnas.convert.tflite_reader import read_model
+from hilnas.convert.tflite_reader import TensorInfo, read_model
 from hilnas.errors import CheckError, ConfigError, ConvertError, DataError
-from hilnas.fileio import atomic_write_bytes, atomic_write_json
+from hilnas.fileio import OutputSet
 
 DEFAULT_ROUTES: tuple[str, ...] = ("onnx2tf", "litert")
 #: Inputs used for the float-agreement check (taken from held-out, else calibration).
 FLOAT_CHECK_SAMPLES = 4
-REPORT_VERSION = 1
 
 Progress = Callable[[str], None]
 
@@ -45,12 +53,30 @@ class ConversionResult:
     """What :func:`convert` produced. ``report`` is also written next to the .tflite."""
 
     tflite_path: Path
-    route: str
-    report: dict
-    arena_bytes: int
-    model_bytes: int
+    report: ConversionReport
     report_path: Path
     c_files: tuple[Path, ...] = field(default_factory=tuple)
+
+    @property
+    def route(self) -> str:
+        return self.report.route
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.report.arena_bytes
+
+    @property
+    def model_bytes(self) -> int:
+        return self.report.model_bytes
+
+
+@dataclass
+class _RouteOutcome:
+    """A route that passed every check: its int8 model, input layout and check details."""
+
+    int8: bytes
+    input_layout: str
+    checks: dict[str, dict]
 
 
 class _Timer:
@@ -143,7 +169,7 @@ def torch_outputs(model: nn.Module, inputs: np.ndarray) -> list[np.ndarray]:
 def run_route(
     route: Route, model: nn.Module, example: torch.Tensor, calib: np.ndarray,
     heldout: np.ndarray, timer: _Timer,
-) -> tuple[bytes, dict]:
+) -> _RouteOutcome:
     """One route end to end with every check; returns the int8 bytes and check results."""
     try:
         return _checked_route(route, model, example, calib, heldout, timer)
@@ -154,7 +180,7 @@ def run_route(
 def _checked_route(
     route: Route, model: nn.Module, example: torch.Tensor, calib: np.ndarray,
     heldout: np.ndarray, timer: _Timer,
-) -> tuple[bytes, dict]:
+) -> _RouteOutcome:
     results: dict[str, dict] = {}
     with timer.stage(f"{route.name}.export_float"):
         fm: FloatModel = route.export_float(model, example)
@@ -176,8 +202,7 @@ def _checked_route(
         results["tflm"] = checks.check_tflm(int8)
         results["int8_quality"] = checks.check_int8_quality(
             int8, to_layout(heldout, fm.input_layout), torch_outputs(model, heldout))
-    results["layout"] = {"input": fm.input_layout}
-    return int8, results
+    return _RouteOutcome(int8, fm.input_layout, results)
 
 
 def _check_forward(model: nn.Module, example: torch.Tensor) -> None:
@@ -221,7 +246,8 @@ def convert(
     ``heldout`` defaults to the calibration set (then the quality figures are optimistic,
     and the report says so). The model is converted in eval mode from a deep copy, so the
     caller's module is left untouched. Raises :class:`ConvertError` (or a subclass, or
-    :class:`ConfigError`/:class:`DataError` for bad arguments); nothing is written then.
+    :class:`ConfigError`/:class:`DataError` for bad arguments, :class:`OutputError` when a
+    file cannot be written); nothing is written then.
     """
     t_start = time.perf_counter()
     cpu_start = time.process_time()
@@ -243,76 +269,72 @@ def convert(
     timings: dict[str, float] = {}
     cpu_timings: dict[str, float] = {}
     timer = _Timer(timings, progress, cpu_timings)
-    attempts: list[dict] = []
+    attempts: list[RouteAttempt] = []
     _check_forward(model, example)
     for route in route_objs:
         try:
-            int8, results = run_route(route, model, example, calib_arr, held_arr, timer)
+            outcome = run_route(route, model, example, calib_arr, held_arr, timer)
         except ConvertError as exc:
-            attempts.append({"route": route.name, "passed": False, "error": str(exc)})
+            attempts.append(RouteAttempt(route.name, False, str(exc)))
             continue
         except Exception as exc:  # a library bug must not stop the next route from trying
             detail = " ".join(str(exc).split())[:400]
-            attempts.append({"route": route.name, "passed": False,
-                             "error": f"unexpected {type(exc).__name__} in {route.name}: {detail}"})
+            attempts.append(RouteAttempt(
+                route.name, False, f"unexpected {type(exc).__name__} in {route.name}: {detail}"))
             continue
-        attempts.append({"route": route.name, "passed": True})
+        attempts.append(RouteAttempt(route.name, True))
         cpu_timings["total"] = round(time.process_time() - cpu_start, 3)
-        results["timings_cpu_s"] = cpu_timings
-        return _finish(int8, results, route.name, attempts, out_path, emit_c, timings, t_start,
-                       shape, calib_arr, held_arr, heldout is not None, calib_source)
-    summary = "; ".join(f"[{a['route']}] {a['error']}" for a in attempts)
+        samples = (SampleSet(int(calib_arr.shape[0]), calib_source),
+                   SampleSet(int(held_arr.shape[0]), "separate" if heldout is not None
+                             else "calibration set (optimistic)"))
+        return _finish(outcome, route.name, tuple(attempts), out_path, emit_c,
+                       (timings, cpu_timings), t_start, shape, samples)
+    summary = "; ".join(f"[{a.route}] {a.error}" for a in attempts)
     raise ConvertError(f"every conversion route failed: {summary}")
 
 
 def _finish(
-    int8: bytes, results: dict, route: str, attempts: list[dict], out_path: Path,
-    emit_c: bool, timings: dict[str, float], t_start: float, shape: tuple[int, ...],
-    calib: np.ndarray, heldout: np.ndarray, separate_heldout: bool, calib_source: str,
+    outcome: _RouteOutcome, route: str, attempts: tuple[RouteAttempt, ...], out_path: Path,
+    emit_c: bool, timing_sinks: tuple[dict[str, float], dict[str, float]], t_start: float,
+    shape: tuple[int, ...], samples: tuple[SampleSet, SampleSet],
 ) -> ConversionResult:
-    cpu_timings = results.pop("timings_cpu_s")
-    info = read_model(int8, str(out_path))
+    """Write the model, its C pair and its report: all of them, or none (OutputSet)."""
+    timings, cpu_timings = timing_sinks
+    info = read_model(outcome.int8, str(out_path))
     report_path = out_path.with_suffix(".json")
-    c_files: tuple[Path, ...] = ()
-    with _Stage(timings, "write"):
-        atomic_write_bytes(out_path, int8)
-        try:
-            if emit_c:
-                c_files = write_c_pair(int8, out_path)
-        except ConvertError:
-            out_path.unlink(missing_ok=True)  # all outputs or none
-            raise
-    timings["total"] = round(time.perf_counter() - t_start, 3)
-    report = {
-        "version": REPORT_VERSION,
-        "tflite": out_path.name,
-        "route": route,
-        "attempts": attempts,
-        "input_shape_nchw": list(shape),
-        "input": _tensor_summary(info.input_tensors()[0]),
-        "outputs": [_tensor_summary(t) for t in info.output_tensors()],
-        "model_bytes": len(int8),
-        "arena_bytes": results["tflm"]["arena_bytes"],
-        "op_histogram": info.op_histogram(),
-        "calibration": {"samples": int(calib.shape[0]), "source": calib_source},
-        "heldout": {"samples": int(heldout.shape[0]),
-                    "source": "separate" if separate_heldout else "calibration set (optimistic)"},
-        "checks": results,
-        "timings_s": timings,
-        "timings_cpu_s": cpu_timings,
-        "c_files": [p.name for p in c_files],
-    }
-    try:
-        atomic_write_json(report_path, report)
-    except ConvertError:
-        for path in (out_path, *c_files):
-            path.unlink(missing_ok=True)
-        raise
-    return ConversionResult(out_path, route, report, report["arena_bytes"], len(int8),
-                            report_path, c_files)
+    c_files = c_pair_paths(out_path) if emit_c else ()
+    with OutputSet() as outputs:
+        with _Stage(timings, "write"):
+            outputs.add_bytes(out_path, outcome.int8)
+            for path, text in (c_pair(outcome.int8, out_path) if emit_c else {}).items():
+                outputs.add_text(path, text)
+        timings["total"] = round(time.perf_counter() - t_start, 3)
+        report = ConversionReport(
+            tflite=out_path.name,
+            route=route,
+            input_layout=outcome.input_layout,
+            input_shape_nchw=shape,
+            input=_tensor_summary(info.input_tensors()[0]),
+            outputs=tuple(_tensor_summary(t) for t in info.output_tensors()),
+            model_bytes=len(outcome.int8),
+            arena_bytes=outcome.checks["tflm"]["arena_bytes"],
+            op_histogram=info.op_histogram(),
+            float_max_abs_err=tuple(
+                o["max_abs_err"] for o in outcome.checks["float_agreement"]["outputs"]),
+            int8_quality=tuple(
+                OutputQuality(**o) for o in outcome.checks["int8_quality"]["outputs"]),
+            calibration=samples[0],
+            heldout=samples[1],
+            attempts=attempts,
+            checks=outcome.checks,
+            timings_s=timings,
+            timings_cpu_s=cpu_timings,
+            c_files=tuple(p.name for p in c_files),
+        )
+        outputs.add_json(report_path, report.to_json())
+    return ConversionResult(out_path, report, report_path, c_files)
 
 
-def _tensor_summary(t: object) -> dict:
-    return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype,  # type: ignore[attr-defined]
-            "scale": t.scales[0] if t.scales else None,  # type: ignore[attr-defined]
-            "zero_point": t.zero_points[0] if t.zero_points else None}  # type: ignore[attr-defined]
+def _tensor_summary(t: TensorInfo) -> TensorSummary:
+    return TensorSummary(t.name, tuple(t.shape), t.dtype, t.scales[0] if t.scales else None,
+                         t.zero_points[0] if t.zero_points else None)

@@ -22,7 +22,8 @@ FILE_IDENTIFIER = b"TFL3"
 #: Flatbuffers address everything with unsigned 32-bit offsets.
 MAX_FLATBUFFER_BYTES = 2**31 - 1
 
-_OP_NAMES: dict[int, str] = {
+#: TFLite BuiltinOperator code -> name (the oracle's builtin_op_names() hands out copies).
+BUILTIN_OP_NAMES: dict[int, str] = {
     v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")
 }
 _TYPE_NAMES: dict[int, str] = {
@@ -118,7 +119,7 @@ def _op_name(model: schema.ModelT, opcode_index: int) -> str:
     if value == schema.BuiltinOperator.CUSTOM:
         custom = (code.customCode or b"").decode(errors="replace")
         return "FLEX" if custom.startswith("Flex") else f"CUSTOM:{custom}"
-    return _OP_NAMES.get(value, f"UNKNOWN_{value}")
+    return BUILTIN_OP_NAMES.get(value, f"UNKNOWN_{value}")
 
 
 def _tensor_info(index: int, t: schema.TensorT, model: schema.ModelT) -> TensorInfo:

@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hilnas.errors import ConfigError, SpaceError
+from hilnas.fileio import atomic_write_json
+from hilnas.space import geometry
 
 if TYPE_CHECKING:
     from torch import nn
 
 Value = int | float
+_N_PARAMS = attrgetter("n_params")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,12 @@ class BlockSpec:
         parts += [f"{k}:{v}" for k, v in self.params]
         return "-".join(parts)
 
+    @cached_property
+    def n_params(self) -> int:
+        """Trainable parameters of this block's module (analytic, torch-free; cached: the
+        spaces reuse BlockSpec objects, so a search counts each distinct block once)."""
+        return geometry.block_param_count(self)
+
 
 class SearchSpace:
     """Base class: subclasses fill ``name``, ``_knobs`` and ``_blocks``; the rest is shared."""
@@ -111,6 +120,9 @@ class SearchSpace:
         self._by_name = {k.name: k for k in self._knob_list}
         if len(self._by_name) != len(self._knob_list):
             raise SpaceError(f"space {self.name!r} declares a knob twice")
+        self._names = frozenset(self._by_name)
+        self._name_order = tuple(k.name for k in self._knob_list)
+        self._choice_sets = tuple(frozenset(k.choices) for k in self._knob_list)
 
     # ------------------------------------------------------------ TO BE OVERWRITTEN
     def _knobs(self) -> Sequence[Knob]:
@@ -130,6 +142,9 @@ class SearchSpace:
 
     def make(self, values: Mapping[str, Value]) -> Arch:
         """Validate ``values`` (every knob present, every value a legal choice) into an Arch."""
+        if self._all_legal(values):  # the fast path: a search validates every candidate
+            names = self._name_order
+            return Arch(self.name, dict(zip(names, map(values.__getitem__, names), strict=True)))
         missing = [k.name for k in self._knob_list if k.name not in values]
         extra = [n for n in values if n not in self._by_name]
         if missing or extra:
@@ -137,6 +152,14 @@ class SearchSpace:
         for knob in self._knob_list:
             knob.index(values[knob.name])
         return Arch(self.name, {k.name: values[k.name] for k in self._knob_list})
+
+    def _all_legal(self, values: Mapping[str, Value]) -> bool:
+        try:
+            return values.keys() == self._names and all(map(
+                frozenset.__contains__, self._choice_sets,
+                map(values.__getitem__, self._name_order)))
+        except TypeError:  # an unhashable value: the slow path names it
+            return False
 
     def validate(self, arch: Arch) -> Arch:
         if arch.space != self.name:
@@ -228,7 +251,14 @@ class SearchSpace:
 
     # ------------------------------------------------------------ networks
     def blocks(self, arch: Arch) -> list[BlockSpec]:
-        return self._blocks(self.validate(arch))
+        """The blocks of ``arch`` in execution order (validated first).
+
+        Torch-free and fast (a search unrolls every candidate): a legal arch is used as
+        it is; only an illegal one takes :meth:`validate`'s path, which names the knob.
+        """
+        if arch.space != self.name or not self._all_legal(arch.values):
+            arch = self.validate(arch)
+        return self._blocks(arch)
 
     def block_signatures(self, arch: Arch) -> list[str]:
         """Stable per-block keys (with NHWC input/output shapes) for latency tables."""
@@ -249,20 +279,15 @@ class SearchSpace:
         return build_network(self.blocks(arch))
 
     def param_count(self, arch: Arch) -> int:
-        """Trainable parameters of ``arch`` (~ its int8 flash bytes), counted on the model."""
-        return sum(p.numel() for p in self.build(arch).parameters())
+        """Trainable parameters of ``arch`` (~ its int8 flash bytes), counted analytically
+        from its blocks (no torch; equal to the built model's ``numel`` sum, tested)."""
+        return sum(map(_N_PARAMS, self.blocks(arch)))
 
 
 # ---------------------------------------------------------------- arch files
 def save_arch(arch: Arch, path: Path) -> None:
-    """Write an arch JSON atomically (temp file + rename), never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(arch.to_json(), fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    """Write an arch JSON atomically (hilnas.fileio), never half a file."""
+    atomic_write_json(Path(path), arch.to_json())
 
 
 def read_arch_json(path: Path) -> dict[str, Any]:

@@ -11,9 +11,12 @@ Why these shapes (DESIGN.md §2-3):
   (AVERAGE_POOL_2D) — the "patch size" knob — so attention cost falls with the patch.
 * Heads only change a reshape, so elastic heads share every weight.
 
-Modules here are plain ``nn`` layers with fixed sizes: an extracted subnet is one of these
-networks and needs no supernet code to run or convert. Parameter names follow the block
-names of :class:`~hilnas.space.base.BlockSpec`, which is how the supernet hands weights over.
+Geometry (output sizes, padding, parameter counts) lives torch-free in
+:mod:`hilnas.space.geometry`; :meth:`SearchSpace.build` imports this module lazily, so
+``import hilnas.space`` never imports torch. Modules here are plain ``nn`` layers with
+fixed sizes: an extracted subnet is one of these networks and needs no supernet code to
+run or convert. Parameter names follow the block names of
+:class:`~hilnas.space.base.BlockSpec`, which is how the supernet hands weights over.
 """
 
 from __future__ import annotations
@@ -26,20 +29,7 @@ from torch import nn
 
 from hilnas.errors import SpaceError
 from hilnas.space.base import BlockSpec
-
-
-def _same_total(size: int, k: int, stride: int) -> int:
-    return max((-(-size // stride) - 1) * stride + k - size, 0)
-
-
-def same_pad(k: int, stride: int, h: int, w: int) -> tuple[int, int, int, int]:
-    """F.pad amounts (left, right, top, bottom) reproducing TF ``SAME`` exactly.
-
-    The extra row/column goes bottom/right as in TensorFlow, so converters map the
-    padded conv onto a ``SAME`` conv; the output is ``ceil(size / stride)``.
-    """
-    th, tw = _same_total(h, k, stride), _same_total(w, k, stride)
-    return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
+from hilnas.space.geometry import same_pad
 
 
 class ConvBN(nn.Module):
@@ -196,11 +186,3 @@ def build_network(blocks: list[BlockSpec]) -> nn.Sequential:
     """A plain nn.Sequential whose child names are the block names."""
     return nn.Sequential(OrderedDict((b.name, make_block(b)) for b in blocks))
 
-
-def conv_out(size: int, k: int, stride: int) -> int:
-    """Spatial output size of :class:`ConvBN` (TF SAME: ceil(size / stride))."""
-    if stride == 1:
-        return size
-    if k <= stride:
-        return (size - k) // stride + 1
-    return -(-size // stride)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hilnas.space.base import Arch, BlockSpec, Knob, SearchSpace
-from hilnas.space.blocks import conv_out
-from hilnas.space.hybrid import head_spec, mbconv_spec
+from hilnas.space.hybrid import block_names, head_spec, mbconv_spec, stem_spec
 
 MAX_DEPTH = 3
 
@@ -35,6 +34,12 @@ class CnnSpace(SearchSpace):
     ) -> None:
         self.resolutions = tuple(resolutions)
         super().__init__(num_classes, in_channels)
+        #: (width, depth, [(kernel, expand) per block]) knob names, spelled once.
+        self._stage_knobs = tuple(
+            (f"s{i}.width", f"s{i}.depth",
+             tuple((f"s{i}b{j}.kernel", f"s{i}b{j}.expand") for j in range(MAX_DEPTH)))
+            for i in range(1, len(self.STAGES) + 1)
+        )
 
     def _knobs(self) -> list[Knob]:
         knobs = [Knob("resolution", self.resolutions), Knob("stem.width", (8, 12, 16))]
@@ -49,17 +54,13 @@ class CnnSpace(SearchSpace):
         return knobs
 
     def _blocks(self, arch: Arch) -> list[BlockSpec]:
-        r = self.resolution(arch)
-        stem = int(arch["stem.width"])
-        hwc = (conv_out(r, 3, 2), conv_out(r, 3, 2), stem)
-        blocks = [
-            BlockSpec("conv", "stem", (r, r, self.in_channels), hwc, (("kernel", 3), ("stride", 2)))
-        ]
-        for i, (stride, _) in enumerate(self.STAGES, start=1):
-            width = int(arch[f"s{i}.width"])
-            for j in range(int(arch[f"s{i}.depth"])):
-                k, e = int(arch[f"s{i}b{j}.kernel"]), int(arch[f"s{i}b{j}.expand"])
-                blocks.append(mbconv_spec(f"s{i}b{j}", hwc, width, e, k, stride if j == 0 else 1))
-                hwc = blocks[-1].output_hwc
-        blocks.append(head_spec(hwc, self.num_classes))
+        v = arch.values
+        blocks = [stem_spec(self.resolution(arch), self.in_channels, int(v["stem.width"]), 3, 2)]
+        stages = zip(self.STAGES, self._stage_knobs, strict=True)
+        for i, ((stride, _), (width, depth, per_block)) in enumerate(stages, start=1):
+            names = block_names(i, int(v[depth]))
+            for j, (name, (kernel, expand)) in enumerate(zip(names, per_block, strict=False)):
+                blocks.append(mbconv_spec(name, blocks[-1].output_hwc, int(v[width]),
+                                          int(v[expand]), int(v[kernel]), stride if j == 0 else 1))
+        blocks.append(head_spec(blocks[-1].output_hwc, self.num_classes))
         return blocks

@@ -13,9 +13,10 @@ AVERAGE_POOL_2D. Widths are multiples of 8 so every head count (1, 2, 4) divides
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from hilnas.space.base import Arch, BlockSpec, Knob, SearchSpace
-from hilnas.space.blocks import conv_out
+from hilnas.space.geometry import conv_out
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -23,6 +24,13 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return max(divisor, int(value / divisor + 0.5) * divisor)
 
 
+#: The spec constructors are memoised: a space has a few thousand distinct blocks, and
+#: reusing their (immutable) BlockSpec objects reuses each one's cached parameter count,
+#: which is what makes SearchSpace.param_count fast enough for a search.
+_SPEC_CACHE = 65536
+
+
+@lru_cache(maxsize=_SPEC_CACHE)
 def mbconv_spec(
     name: str, hwc: tuple[int, int, int], cout: int, expand: float, k: int, stride: int
 ) -> BlockSpec:
@@ -34,6 +42,7 @@ def mbconv_spec(
     )
 
 
+@lru_cache(maxsize=_SPEC_CACHE)
 def attention_spec(
     name: str, hwc: tuple[int, int, int], heads: int, ffn: float, patch: int
 ) -> BlockSpec:
@@ -45,6 +54,15 @@ def attention_spec(
     return BlockSpec("attention", name, hwc, hwc, params)
 
 
+@lru_cache(maxsize=_SPEC_CACHE)
+def stem_spec(resolution: int, cin: int, cout: int, k: int, stride: int) -> BlockSpec:
+    """The stem convolution on the ``resolution`` x ``resolution`` input."""
+    side = conv_out(resolution, k, stride)
+    return BlockSpec("conv", "stem", (resolution, resolution, cin), (side, side, cout),
+                     (("kernel", k), ("stride", stride)))
+
+
+@lru_cache(maxsize=_SPEC_CACHE)
 def head_spec(hwc: tuple[int, int, int], classes: int) -> BlockSpec:
     return BlockSpec("head", "head", hwc, (1, 1, classes), (("classes", classes),))
 
@@ -64,6 +82,12 @@ class HybridSpace(SearchSpace):
     ) -> None:
         self.resolutions = tuple(resolutions)
         super().__init__(num_classes, in_channels)
+        #: Knob names per stage, spelled once (unrolling runs once per candidate).
+        self._stage_knobs = tuple(
+            (f"s{i}.depth", f"s{i}.expand", f"s{i}.heads", f"s{i}.ffn", f"s{i}.patch")
+            for i in range(1, len(self.STAGES) + 1)
+        )
+        self._growth_knobs = tuple(f"s{i}.growth" for i in range(2, len(self.STAGES) + 1))
 
     def _knobs(self) -> list[Knob]:
         knobs = [Knob("resolution", self.resolutions)]
@@ -82,38 +106,52 @@ class HybridSpace(SearchSpace):
         return knobs
 
     def stage_channels(self, arch: Arch) -> list[int]:
-        widths = [int(arch["s1.channels"])]
-        for i in range(2, len(self.STAGES) + 1):
-            widths.append(make_divisible(widths[-1] * float(arch[f"s{i}.growth"])))
-        return widths
+        v = arch.values
+        return list(_widths(int(v["s1.channels"]), tuple(v[g] for g in self._growth_knobs)))
 
     def _blocks(self, arch: Arch) -> list[BlockSpec]:
-        r = self.resolution(arch)
+        v = arch.values
         widths = self.stage_channels(arch)
-        stem_out = (conv_out(r, 3, 2), conv_out(r, 3, 2), widths[0])
-        blocks = [
-            BlockSpec(
-                "conv", "stem", (r, r, self.in_channels), stem_out, (("kernel", 3), ("stride", 2))
-            )
-        ]
-        hwc = stem_out
-        for i, ((stride, attn), cout) in enumerate(zip(self.STAGES, widths, strict=True), start=1):
-            depth, expand = int(arch[f"s{i}.depth"]), float(arch[f"s{i}.expand"])
-            if attn:
-                blocks.append(mbconv_spec(f"s{i}down", hwc, cout, expand, 3, stride))
-                hwc = blocks[-1].output_hwc
-                heads, ffn, patch = (
-                    int(arch[f"s{i}.heads"]),
-                    float(arch[f"s{i}.ffn"]),
-                    int(arch[f"s{i}.patch"]),
-                )
-                for j in range(depth):
-                    blocks.append(attention_spec(f"s{i}b{j}", hwc, heads, ffn, patch))
-            else:
-                for j in range(depth):
-                    blocks.append(
-                        mbconv_spec(f"s{i}b{j}", hwc, cout, expand, 3, stride if j == 0 else 1)
-                    )
-                    hwc = blocks[-1].output_hwc
-        blocks.append(head_spec(hwc, self.num_classes))
+        blocks = [stem_spec(self.resolution(arch), self.in_channels, widths[0], 3, 2)]
+        stages = zip(self.STAGES, widths, self._stage_knobs, strict=True)
+        for i, ((stride, attn), cout, names) in enumerate(stages, start=1):
+            depth, expand, heads, ffn, patch = names
+            attention = (int(v[heads]), float(v[ffn]), int(v[patch])) if attn else None
+            blocks += _stage_blocks(i, blocks[-1].output_hwc, cout, stride, int(v[depth]),
+                                    float(v[expand]), attention)
+        blocks.append(head_spec(blocks[-1].output_hwc, self.num_classes))
         return blocks
+
+
+@lru_cache(maxsize=_SPEC_CACHE)
+def _widths(first: int, growths: tuple[float, ...]) -> tuple[int, ...]:
+    """Stage widths: ``first``, then each grown by its factor (multiples of 8)."""
+    widths = [first]
+    for growth in growths:
+        widths.append(make_divisible(widths[-1] * float(growth)))
+    return tuple(widths)
+
+
+@lru_cache(maxsize=4 * _SPEC_CACHE)
+def _stage_blocks(
+    i: int, hwc: tuple[int, int, int], cout: int, stride: int, depth: int, expand: float,
+    attention: tuple[int, float, int] | None,
+) -> tuple[BlockSpec, ...]:
+    """Stage ``i``: MV2 blocks, or a strided MV2 block then ``depth`` attention blocks
+    (``attention`` = heads, FFN ratio, patch)."""
+    names = block_names(i, depth)
+    if attention is None:
+        blocks = []
+        for j, name in enumerate(names):
+            blocks.append(mbconv_spec(name, hwc, cout, expand, 3, stride if j == 0 else 1))
+            hwc = blocks[-1].output_hwc
+        return tuple(blocks)
+    down = mbconv_spec(f"s{i}down", hwc, cout, expand, 3, stride)
+    heads, ffn, patch = attention
+    return (down, *(attention_spec(name, down.output_hwc, heads, ffn, patch) for name in names))
+
+
+@lru_cache(maxsize=256)
+def block_names(stage: int, depth: int) -> tuple[str, ...]:
+    """``s{stage}b0`` ... (module names shared by the static model and the supernet)."""
+    return tuple(f"s{stage}b{j}" for j in range(depth))

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hilnas.space.base import Arch, BlockSpec, Knob, SearchSpace
-from hilnas.space.blocks import conv_out
-from hilnas.space.hybrid import attention_spec, head_spec
+from hilnas.space.geometry import conv_out
+from hilnas.space.hybrid import attention_spec, head_spec, stem_spec
 
 PATCH = 4
 
@@ -44,17 +44,8 @@ class VitResNASSpace(SearchSpace):
 
     def _blocks(self, arch: Arch) -> list[BlockSpec]:
         r = self.resolution(arch)
-        w1 = int(arch["s1.width"])
-        hwc = (conv_out(r, PATCH, PATCH), conv_out(r, PATCH, PATCH), w1)
-        blocks = [
-            BlockSpec(
-                "conv",
-                "stem",
-                (r, r, self.in_channels),
-                hwc,
-                (("kernel", PATCH), ("stride", PATCH)),
-            )
-        ]
+        blocks = [stem_spec(r, self.in_channels, int(arch["s1.width"]), PATCH, PATCH)]
+        hwc = blocks[0].output_hwc
         for i in range(1, len(self.WIDTHS) + 1):
             width = int(arch[f"s{i}.width"])
             if i > 1:

@@ -13,10 +13,7 @@ Uses CUDA with bfloat16 autocast when present, and is seeded throughout.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +24,7 @@ import torch.nn.functional as F
 
 from hilnas.data import ImageDataset, load_dataset, resize
 from hilnas.errors import ConfigError
+from hilnas.fileio import atomic_write_json, atomic_write_with
 from hilnas.space import Arch, get_space
 from hilnas.supernet.supernet import Supernet, evaluate_arch
 
@@ -129,12 +127,11 @@ class SupernetTrainer:
             "images_seen": self.images_seen,
             "train_seconds": self.train_seconds,
         }
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.run_dir, prefix=".supernet.", suffix=".tmp")
-        os.close(fd)
-        torch.save(state, tmp)
-        os.replace(tmp, self.ckpt_path)
-        (self.run_dir / "history.json").write_text(json.dumps(self.history, indent=2) + "\n")
+        # Two atomic writes, deliberately not all-or-none: removing the checkpoint because
+        # history.json failed would throw training away, and the checkpoint holds the
+        # history too (the next epoch rewrites the JSON view).
+        atomic_write_with(self.ckpt_path, lambda f: torch.save(state, f))
+        atomic_write_json(self.run_dir / "history.json", self.history)
 
     def try_resume(self) -> bool:
         """Load ``supernet.pt`` from the run folder if present; refuse a different config."""

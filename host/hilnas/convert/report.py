@@ -1,0 +1,169 @@
+"""The conversion report: the typed, versioned record the convert stage hands on.
+
+Later stages (CLI, demo, LUT, search, deploy, benches) read a :class:`ConversionReport`,
+never dict paths into JSON: a renamed field then fails at one place, loudly, instead of
+silently falling back to a default (the old ``report.get("checks", {}).get("layout",
+{}).get("input", "NHWC")`` pattern). The JSON file next to each ``.tflite`` is
+``to_json()``; it carries ``"schema"`` and :meth:`ConversionReport.from_json` refuses any
+other schema, naming the field, so a stale file is never misread.
+
+``checks`` keeps every check's full JSON detail for people; the figures programs need
+(input layout, arena, int8 quality, float error) are typed fields of their own. This
+module imports neither torch nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hilnas.errors import ConfigError
+from hilnas.fileio import json_text
+
+#: Bump when a field changes meaning or disappears (1 was the untyped dict report).
+REPORT_SCHEMA = 2
+INPUT_LAYOUTS = ("NHWC", "NCHW")
+
+
+@dataclass(frozen=True)
+class TensorSummary:
+    """A model input or output as a board sees it (int8 scale/zero point)."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float | None
+    zero_point: int | None
+
+
+@dataclass(frozen=True)
+class RouteAttempt:
+    """One conversion route tried, in order; ``error`` says why a failed one failed."""
+
+    route: str
+    passed: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """How many samples a calibration/held-out set had and where they came from."""
+
+    samples: int
+    source: str
+
+
+@dataclass(frozen=True)
+class OutputQuality:
+    """TFLM int8 vs PyTorch float on the held-out set, for one model output."""
+
+    output: int
+    max_abs_err: float
+    mean_abs_err: float
+    float_range: float
+    top1_agreement: float | None = None
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    """Everything a conversion produced and measured (see module doc)."""
+
+    tflite: str
+    route: str
+    input_layout: str
+    input_shape_nchw: tuple[int, ...]
+    input: TensorSummary
+    outputs: tuple[TensorSummary, ...]
+    model_bytes: int
+    arena_bytes: int
+    op_histogram: dict[str, int]
+    float_max_abs_err: tuple[float, ...]
+    int8_quality: tuple[OutputQuality, ...]
+    calibration: SampleSet
+    heldout: SampleSet
+    attempts: tuple[RouteAttempt, ...]
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_cpu_s: dict[str, float] = field(default_factory=dict)
+    c_files: tuple[str, ...] = ()
+    schema: int = REPORT_SCHEMA
+
+    def __post_init__(self) -> None:
+        if self.input_layout not in INPUT_LAYOUTS:
+            raise ConfigError(f"conversion report: input_layout {self.input_layout!r} is not"
+                              f" one of {list(INPUT_LAYOUTS)}")
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists); ``from_json`` inverts it exactly."""
+        return json.loads(json_text(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], origin: str = "conversion report"
+                  ) -> ConversionReport:
+        """Parse and validate; a missing field or another schema is a ConfigError naming it."""
+        fields = _Fields(data, origin)
+        schema = data.get("schema", data.get("version"))
+        if schema != REPORT_SCHEMA:
+            raise ConfigError(f"{origin}: field 'schema' is {schema!r}, this hilnas reads"
+                              f" {REPORT_SCHEMA}; convert the model again")
+        return cls(
+            tflite=fields.get("tflite", str),
+            route=fields.get("route", str),
+            input_layout=fields.get("input_layout", str),
+            input_shape_nchw=tuple(fields.get("input_shape_nchw", list)),
+            input=_tensor(fields.get("input", dict)),
+            outputs=tuple(_tensor(t) for t in fields.get("outputs", list)),
+            model_bytes=fields.get("model_bytes", int),
+            arena_bytes=fields.get("arena_bytes", int),
+            op_histogram=dict(fields.get("op_histogram", dict)),
+            float_max_abs_err=tuple(float(e) for e in fields.get("float_max_abs_err", list)),
+            int8_quality=tuple(OutputQuality(**q) for q in fields.get("int8_quality", list)),
+            calibration=SampleSet(**fields.get("calibration", dict)),
+            heldout=SampleSet(**fields.get("heldout", dict)),
+            attempts=tuple(RouteAttempt(**a) for a in fields.get("attempts", list)),
+            checks=dict(fields.get("checks", dict)),
+            timings_s=dict(fields.get("timings_s", dict)),
+            timings_cpu_s=dict(fields.get("timings_cpu_s", dict)),
+            c_files=tuple(fields.get("c_files", list)),
+        )
+
+    @classmethod
+    def read(cls, path: Path) -> ConversionReport:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: conversion report does not exist") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: a conversion report is a JSON object")
+        try:
+            return cls.from_json(data, str(path))
+        except TypeError as exc:  # a nested record with a missing or unknown field
+            raise ConfigError(f"{path}: {exc}") from None
+
+
+class _Fields:
+    """Typed access to a report's top-level fields with errors that name the field."""
+
+    def __init__(self, data: Mapping[str, Any], origin: str) -> None:
+        self.data, self.origin = data, origin
+
+    def get(self, name: str, kind: type) -> Any:
+        if name not in self.data:
+            raise ConfigError(f"{self.origin}: field {name!r} is missing")
+        value = self.data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"{self.origin}: field {name!r} is {type(value).__name__},"
+                              f" expected {kind.__name__}")
+        return value
+
+
+def _tensor(data: Mapping[str, Any]) -> TensorSummary:
+    return TensorSummary(str(data["name"]), tuple(int(d) for d in data["shape"]),
+                         str(data["dtype"]), data.get("scale"), data.get("zero_point"))

@@ -1,0 +1,64 @@
+"""The conversion report record: JSON round trip, schema and field validation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hilnas.convert.report import (
+    REPORT_SCHEMA,
+    ConversionReport,
+    OutputQuality,
+    RouteAttempt,
+    SampleSet,
+    TensorSummary,
+)
+from hilnas.errors import ConfigError
+
+
+def sample_report() -> ConversionReport:
+    return ConversionReport(
+        tflite="m.tflite", route="litert", input_layout="NCHW",
+        input_shape_nchw=(1, 3, 16, 16),
+        input=TensorSummary("x", (1, 3, 16, 16), "INT8", 0.0078125, -1),
+        outputs=(TensorSummary("y", (1, 10), "INT8", 0.1, 3),),
+        model_bytes=4096, arena_bytes=1504, op_histogram={"CONV_2D": 2, "MEAN": 1},
+        float_max_abs_err=(1.5e-6,),
+        int8_quality=(OutputQuality(0, 0.2, 0.01, 4.0, 0.875), OutputQuality(1, 0.1, 0.02, 2.0)),
+        calibration=SampleSet(16, "calib.npy"), heldout=SampleSet(8, "separate"),
+        attempts=(RouteAttempt("onnx2tf", False, "boom"), RouteAttempt("litert", True)),
+        checks={"tflm": {"passed": True, "arena_bytes": 1504}},
+        timings_s={"total": 1.5}, timings_cpu_s={"total": 2.5}, c_files=("m.c", "m.h"),
+    )
+
+
+def test_json_round_trip_is_exact(tmp_path: Path) -> None:
+    report = sample_report()
+    data = report.to_json()
+    assert data["schema"] == REPORT_SCHEMA and data["input_layout"] == "NCHW"
+    assert ConversionReport.from_json(json.loads(json.dumps(data))) == report
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    assert ConversionReport.read(path) == report
+
+
+def test_other_schema_and_missing_fields_are_named(tmp_path: Path) -> None:
+    data = sample_report().to_json()
+    old = {k: v for k, v in data.items() if k not in ("schema", "input_layout")} | {"version": 1}
+    with pytest.raises(ConfigError, match="field 'schema' is 1, this hilnas reads 2"):
+        ConversionReport.from_json(old)
+    with pytest.raises(ConfigError, match="field 'arena_bytes' is missing"):
+        ConversionReport.from_json({k: v for k, v in data.items() if k != "arena_bytes"})
+    with pytest.raises(ConfigError, match="field 'model_bytes' is str, expected int"):
+        ConversionReport.from_json(data | {"model_bytes": "4096"})
+    with pytest.raises(ConfigError, match="input_layout 'NWHC'"):
+        replace(sample_report(), input_layout="NWHC")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data | {"calibration": {"samples": 3}}))
+    with pytest.raises(ConfigError, match=r"bad.json: .*source"):
+        ConversionReport.read(path)
+    path.write_text("[1]")
+    with pytest.raises(ConfigError, match="is a JSON object"):
+        ConversionReport.read(path)
