@@ -4,12 +4,12 @@ The converter, the search spaces and the board all trust that list; an op on
 it that the engine lacks would pass conversion and then fail on the board at
 load. The engine's registry is asked directly (hn_op_supported), with op names
 mapped to builtin codes by the TFLite schema shipped with tflite-micro, the
-same table hilnas.board.profile uses.
+same table hilnas.board.measure uses.
 """
 
 from __future__ import annotations
 
-from hilnas.board.profile import builtin_op_names
+from hilnas.board.measure import builtin_op_names
 from hilnas.engine.binding import builtin_name, op_supported
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
