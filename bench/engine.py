@@ -80,7 +80,7 @@ def instructions_on_emulated_m4(models: list[tuple[str, bytes]]) -> dict[str, fl
     import tempfile
     from pathlib import Path
 
-    from hilnas.board.profile import run_on_session
+    from hilnas.board.measure import run_on_session
     from hilnas.board.profiles import load_profile
     from hilnas.board.session import open_board
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from hilnas.board import protocol as P
-from hilnas.board.profile import run_on_session
+from hilnas.board.measure import run_on_session
 from hilnas.board.profiles import REPO_ROOT, load_profile
 from hilnas.board.sample_models import sample_model
 from hilnas.board.session import BoardSession, open_board

@@ -44,6 +44,24 @@ enum {
 static uint8_t slot[HN_SLOT_BYTES] __attribute__((aligned(16))) NOINIT("slot");
 static uint8_t arena_mem[HN_ARENA_BYTES] __attribute__((aligned(16))) NOINIT("arena");
 
+/* The engine's tables (HN_MAX_OPS / HN_MAX_TENSORS from the profile) are part of
+ * the firmware's own RAM, never carved out of the arena: the arena a model gets
+ * is exactly the profile's engine.arena_bytes, which HELLO reports. */
+#ifdef HN_STUB_ENGINE
+static uint8_t engine_mem[256] __attribute__((aligned(16)));
+#else
+#include "hn_engine_internal.h"
+static hn_engine engine_mem;
+#endif
+
+/* The board's limits for one model, as HELLO reports them (PROTOCOL.md): model
+ * slot, arena, op and tensor tables, all from the device profile. Kept as one
+ * named record so that a host can also read them from an image it cannot boot
+ * (real boards: tests/board read `hn_limits` from the ELF). */
+const volatile uint32_t hn_limits[4] = { /* volatile: HELLO reads the record itself */
+    (uint32_t)HN_SLOT_BYTES, (uint32_t)HN_ARENA_BYTES, (uint32_t)HN_MAX_OPS,
+    (uint32_t)HN_MAX_TENSORS};
+
 #ifdef HN_HAS_BUILTIN_MODEL
 extern const uint8_t hn_builtin_model_start[];
 extern const uint8_t hn_builtin_model_end[];
@@ -70,6 +88,7 @@ static fw_state st;
 static uint64_t latencies[HN_MAX_RUNS];
 static uint8_t tx[PROTO_OVERHEAD + PROTO_MAX_PAYLOAD] __attribute__((aligned(4)));
 static msg_t err;
+static uint32_t err_detail; /* the error reply's detail field (PROTOCOL.md), reset per request */
 
 #define REPLY (&tx[PROTO_HEADER])
 
@@ -77,12 +96,9 @@ static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
 
 void commands_init(void) {
     memset(&st, 0, sizeof(st));
-    size_t es = align16(hn_engine_struct_size());
-    if (es < sizeof(arena_mem)) {
-        st.engine = (hn_engine *)(void *)arena_mem;
-        st.arena = arena_mem + es;
-        st.arena_cap = sizeof(arena_mem) - es;
-    }
+    if (hn_engine_struct_size() <= sizeof(engine_mem)) st.engine = (hn_engine *)(void *)&engine_mem;
+    st.arena = arena_mem;
+    st.arena_cap = sizeof(arena_mem);
 }
 
 static void unload(void) {
@@ -136,7 +152,7 @@ static uint16_t cmd_hello(const uint8_t *p, uint16_t len, uint16_t *out) {
     put_u32(r + 12, hal_counter_hz());
     put_u32(r + 16, (uint32_t)HN_SRAM_BYTES);
     put_u32(r + 20, (uint32_t)HN_FLASH_BYTES);
-    put_u32(r + 24, (uint32_t)sizeof(slot));
+    put_u32(r + 24, hn_limits[0]);
     put_u32(r + 28, (uint32_t)st.arena_cap);
     put_u32(r + 32, hal_stack_bytes());
     put_u32(r + 36, builtin_model_bytes());
@@ -148,6 +164,10 @@ static uint16_t cmd_hello(const uint8_t *p, uint16_t len, uint16_t *out) {
     n += put_str(r + n, HN_GIT_HASH);
     n += put_str(r + n, HN_ENGINE_FLAGS);
     n += put_str(r + n, hal_timing_unit());
+    /* Engine limits (appended: hosts ignore bytes after the fields they know). */
+    put_u32(r + n, hn_limits[2]);
+    put_u32(r + n + 4, hn_limits[3]);
+    n += 8;
     *out = (uint16_t)n;
     return 0;
 }
@@ -198,6 +218,7 @@ static uint16_t sequential_chunk(const uint8_t *p, uint16_t len, uint8_t *dst, u
     if (offset != *next && !(allow_restart && offset == 0)) {
         msg_u(msg_s(msg_s(&err, what), " offset "), offset);
         msg_u(msg_s(&err, " but the board expects "), *next);
+        err_detail = *next;
         return PROTO_BAD_OFFSET;
     }
     if (offset > cap || n > cap - offset) {
@@ -247,7 +268,7 @@ static uint16_t load_model(const uint8_t *model, uint32_t bytes, uint16_t *out) 
     unload();
     msg_reset(&err);
     if (!st.engine) {
-        msg_s(&err, "engine struct does not fit the arena");
+        msg_s(&err, "engine struct does not fit its static storage");
         return HN_ERR_ARENA_TOO_SMALL;
     }
     hn_status hs = hn_load(st.engine, model, bytes, st.arena, st.arena_cap);
@@ -301,6 +322,7 @@ static uint16_t cmd_model_end(const uint8_t *p, uint16_t len, uint16_t *out) {
     }
     st.upload_open = 0;
     if (st.upload_next != st.upload_total) {
+        err_detail = st.upload_next;
         msg_u(msg_s(&err, "MODEL_END after "), st.upload_next);
         msg_u(msg_s(&err, " of "), st.upload_total);
         msg_s(&err, " bytes");
@@ -570,13 +592,14 @@ void commands_dispatch(uint8_t opcode, uint16_t seq, const uint8_t *payload, uin
     if (!fn) {
         msg_reset(&err);
         msg_u(msg_s(&err, "unknown opcode "), opcode);
-        proto_send_error(seq, PROTO_UNKNOWN_OPCODE, opcode, err.buf);
+        proto_send_error(seq, PROTO_UNKNOWN_OPCODE, opcode, 0, err.buf);
         return;
     }
     uint16_t out = 0;
+    err_detail = 0;
     uint16_t status = fn(payload, len, &out);
     if (status) {
-        proto_send_error(seq, status, opcode, err.buf);
+        proto_send_error(seq, status, opcode, err_detail, err.buf);
         return;
     }
     proto_send_inplace(tx, (uint8_t)(opcode | 0x80u), seq, out);

@@ -43,7 +43,7 @@ static void reply_rx_error(const proto_rx *r) {
         msg_s(&m, "frame dropped");
         break;
     }
-    proto_send_error(r->err_seq, r->err_status, opcode, m.buf);
+    proto_send_error(r->err_seq, r->err_status, opcode, 0, m.buf);
 }
 
 int hn_app_main(void) {

@@ -213,13 +213,15 @@ void proto_send_inplace(uint8_t *tx, uint8_t opcode, uint16_t seq, uint16_t len)
     hal_uart_write(tx, append_crc(tx, len));
 }
 
-void proto_send_error(uint16_t seq, uint16_t status, uint8_t req_opcode, const char *msg) {
-    uint8_t frame[PROTO_OVERHEAD + 3 + PROTO_ERR_MSG_MAX];
+void proto_send_error(uint16_t seq, uint16_t status, uint8_t req_opcode, uint32_t detail,
+                      const char *msg) {
+    uint8_t frame[PROTO_OVERHEAD + PROTO_ERR_FIXED + PROTO_ERR_MSG_MAX];
     uint8_t *p = &frame[PROTO_HEADER];
     size_t n = msg ? strlen(msg) : 0;
     if (n > PROTO_ERR_MSG_MAX) n = PROTO_ERR_MSG_MAX;
     put_u16(p, status);
     p[2] = req_opcode;
-    if (n) memcpy(&p[3], msg, n);
-    proto_send_inplace(frame, PROTO_OP_ERROR, seq, (uint16_t)(3 + n));
+    put_u32(&p[3], detail);
+    if (n) memcpy(&p[PROTO_ERR_FIXED], msg, n);
+    proto_send_inplace(frame, PROTO_OP_ERROR, seq, (uint16_t)(PROTO_ERR_FIXED + n));
 }

@@ -93,8 +93,11 @@ size_t proto_build(uint8_t *out, uint8_t opcode, uint16_t seq, const uint8_t *pa
                    uint16_t len);
 /* Send a frame whose payload already sits at tx + PROTO_HEADER. */
 void proto_send_inplace(uint8_t *tx, uint8_t opcode, uint16_t seq, uint16_t len);
-/* Send an error reply (status, request opcode, message). */
-void proto_send_error(uint16_t seq, uint16_t status, uint8_t req_opcode, const char *msg);
+/* Send an error reply (status, request opcode, detail, message). detail is
+ * status-specific (BAD_OFFSET: the offset the board expects), else 0. */
+#define PROTO_ERR_FIXED 7u
+void proto_send_error(uint16_t seq, uint16_t status, uint8_t req_opcode, uint32_t detail,
+                      const char *msg);
 
 static inline void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void put_u32(uint8_t *p, uint32_t v) {

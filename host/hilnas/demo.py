@@ -80,7 +80,7 @@ def train_stage(cfg: DemoConfig) -> Path:
 
 
 def run_demo(cfg: DemoConfig) -> dict[str, Any]:
-    from hilnas.board.profile import profile_model
+    from hilnas.board.measure import profile_model
     from hilnas.board.profiles import load_profile
     from hilnas.convert import convert
     from hilnas.convert.accuracy import tflm_accuracy

@@ -74,12 +74,81 @@ class ProtocolError(BoardError):
     """The byte stream from the board did not follow firmware/PROTOCOL.md."""
 
 
-class DeviceError(BoardError):
-    """The board answered with an error frame; ``status`` is its C status code."""
+class ReplyTimeout(ProtocolError):
+    """No reply with the expected seq arrived in time (a silent or lost link)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, board: str, opcode: int, op_name: str, seq: int, timeout_s: float) -> None:
+        super().__init__(f"{board}: no reply to {op_name} (seq {seq}) within {timeout_s:.1f} s")
+        self.board = board
+        self.opcode = opcode
+        self.op_name = op_name
+        self.seq = seq
+        self.timeout_s = timeout_s
+
+
+class DeviceError(BoardError):
+    """The board answered a request with an error frame (firmware/PROTOCOL.md ERROR).
+
+    Every field of the frame is kept: ``status`` (protocol status >= 0x100, or the
+    engine's hn_status 1..9) and its ``status_name``, the request ``opcode``/``seq``,
+    the board's own ``board_message`` and, for BAD_OFFSET, ``expected_offset``: where
+    the board wants the upload to resume (the frame's detail field, never parsed
+    from text). ``str(exc)`` is the whole story for a user.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        board: str = "board",
+        status_name: str = "",
+        opcode: int = 0,
+        seq: int = 0,
+        board_message: str = "",
+        expected_offset: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.board = board
+        self.status_name = status_name or f"status 0x{status:x}"
+        self.opcode = opcode
+        self.seq = seq
+        self.board_message = board_message
+        self.expected_offset = expected_offset
+
+
+class BoardMismatchError(BoardError):
+    """A board reports a limit (arena, model slot, op/tensor tables) its profile does not.
+
+    Flashing or emulating a firmware built from another profile would make every
+    budget the search trusted wrong, so the session refuses the board.
+    """
+
+    def __init__(self, board: str, field: str, reported: int, expected: int) -> None:
+        super().__init__(
+            f"board {board} reports {field} {reported}, its profile says {expected} "
+            "(firmware built from another profile? rebuild it: hilnas firmware build "
+            f"--board {board})"
+        )
+        self.board = board
+        self.field = field
+        self.reported = reported
+        self.expected = expected
+
+
+class OutputMismatchError(BoardError):
+    """The board's output differs from the TFLM reference's.
+
+    ``index`` is the first differing byte (-1 when the sizes differ), with the
+    board's and TFLM's values there.
+    """
+
+    def __init__(self, message: str, index: int, board_value: int, tflm_value: int) -> None:
+        super().__init__(message)
+        self.index = index
+        self.board_value = board_value
+        self.tflm_value = tflm_value
 
 
 class ToolMissingError(BoardError):

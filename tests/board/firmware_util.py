@@ -3,7 +3,8 @@
 An independent, minimal implementation of the frame format of
 firmware/PROTOCOL.md (so the firmware is checked against the spec, not against
 the host package's codec), the golden-frame cases, and cached CMake builds of
-the firmware exactly as firmware/README.md documents them.
+the firmware exactly as firmware/README.md documents them (board facts from the
+fragment hilnas generates from the device profile).
 
 Regenerate tests/board/golden_frames.json (only when PROTOCOL.md changes):
     .venv/bin/python tests/board/firmware_util.py --write-golden
@@ -54,8 +55,8 @@ def frame(opcode: int, seq: int, payload: bytes = b"", version: int = 1) -> byte
     return b"\xa5\x5a" + body + struct.pack("<I", zlib.crc32(body))
 
 
-def error_payload(status: int, opcode: int, message: str) -> bytes:
-    return struct.pack("<HB", status, opcode) + message.encode()
+def error_payload(status: int, opcode: int, message: str, detail: int = 0) -> bytes:
+    return struct.pack("<HBI", status, opcode, detail) + message.encode()
 
 
 @dataclass
@@ -70,8 +71,13 @@ class Frame:
         return struct.unpack_from("<H", self.payload)[0] if self.opcode == ERROR else 0
 
     @property
+    def detail(self) -> int:
+        """Status-specific figure of an error reply (BAD_OFFSET: the expected offset)."""
+        return struct.unpack_from("<I", self.payload, 3)[0] if self.opcode == ERROR else 0
+
+    @property
     def message(self) -> str:
-        return self.payload[3:].decode() if self.opcode == ERROR else ""
+        return self.payload[7:].decode() if self.opcode == ERROR else ""
 
 
 class FrameReader:
@@ -163,7 +169,7 @@ def golden_cases() -> list[dict[str, object]]:
          + frame(MODEL_CHUNK, 20, struct.pack("<I", 0) + bytes(8)),
          [(MODEL_BEGIN | 0x80, 17, struct.pack("<I", HOST_SLOT)),
           (ERROR, 18, error_payload(BAD_OFFSET, MODEL_CHUNK,
-                                    "MODEL_CHUNK offset 4 but the board expects 0")),
+                                    "MODEL_CHUNK offset 4 but the board expects 0", detail=0)),
           (ERROR, 19, error_payload(MODEL_TOO_BIG, MODEL_CHUNK,
                                     "MODEL_CHUNK bytes 0..9 run past the expected size 8")),
           (MODEL_CHUNK | 0x80, 20, struct.pack("<I", 8))]),
@@ -180,7 +186,8 @@ def golden_cases() -> list[dict[str, object]]:
          + frame(MODEL_CHUNK, 25, struct.pack("<I", 0) + b"abc") + frame(MODEL_END, 26),
          [(MODEL_BEGIN | 0x80, 24, struct.pack("<I", HOST_SLOT)),
           (MODEL_CHUNK | 0x80, 25, struct.pack("<I", 3)),
-          (ERROR, 26, error_payload(BAD_OFFSET, MODEL_END, "MODEL_END after 3 of 10 bytes"))]),
+          (ERROR, 26, error_payload(BAD_OFFSET, MODEL_END, "MODEL_END after 3 of 10 bytes",
+                                    detail=3))]),
         ("run_without_model", frame(RUN, 27, struct.pack("<HH", 1, 0)),
          [(ERROR, 27, error_payload(NO_MODEL, RUN, "RUN: no model loaded"))]),
         ("run_zero_runs", frame(RUN, 28, struct.pack("<HH", 0, 0)),
@@ -318,6 +325,8 @@ class Hello:
     git: str
     flags: str
     unit: str
+    max_ops: int
+    max_tensors: int
 
 
 def decode_hello(p: bytes) -> Hello:
@@ -328,7 +337,9 @@ def decode_hello(p: bytes) -> Hello:
         n = p[pos]
         strings.append(p[pos + 1 : pos + 1 + n].decode())
         pos += 1 + n
-    return Hello(*nums, *strings)
+    limits = struct.unpack_from("<II", p, pos)
+    assert len(p) == pos + 8, f"HELLO has {len(p) - pos - 8} unexpected trailing bytes"
+    return Hello(*nums, *strings, *limits)
 
 
 @dataclass
@@ -357,9 +368,14 @@ def build_firmware(board: str, stub_engine: bool = False, builtin_model: Path | 
 
     Build folders persist under .hilnas-cache/fw-tests, so reruns only
     recompile what changed (CMake's own dependency tracking is the cache)."""
+    from hilnas.board.build import CONFIG_NAME, write_firmware_config
+    from hilnas.board.profiles import load_profile
+
     name = board + (f"-{tag}" if tag else "") + ("-stub" if stub_engine else "")
     build_dir = BUILD_ROOT / name
-    flags = [f"-DHN_BOARD={board}", "-DCMAKE_BUILD_TYPE=Release",
+    # The one way board facts reach the build: the fragment generated from the profile.
+    config = write_firmware_config(load_profile(board), BUILD_ROOT / f"{name}.{CONFIG_NAME}")
+    flags = [f"-DHN_BOARD_CONFIG={config}", "-DCMAKE_BUILD_TYPE=Release",
              f"-DHN_STUB_ENGINE={'ON' if stub_engine else 'OFF'}",
              f"-DHN_BUILTIN_MODEL={builtin_model or ''}", *extra_flags]  # fmt: skip
     if board != "host":

@@ -89,7 +89,7 @@ def test_chunk_at_wrong_offset(board: Any) -> None:
     err = _expect_device_error(
         board, P.Op.MODEL_CHUNK, P.pack_chunk(8, b"x" * 8), P.Status.BAD_OFFSET
     )
-    assert "0" in err.board_message  # the message names the expected offset
+    assert err.expected_offset == 0 and "expects 0" in err.board_message
     _alive(board)
 
 

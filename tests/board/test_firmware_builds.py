@@ -111,18 +111,96 @@ def _unwrapped(cmake_stderr: str) -> str:
     return " ".join(cmake_stderr.split())
 
 
-def test_unknown_board_is_rejected_with_the_known_list(tmp_path: Path) -> None:
-    proc = subprocess.run(["cmake", "-S", str(fw.FIRMWARE), "-B", str(tmp_path),
-                           "-DHN_BOARD=nucleo-f999"], capture_output=True, text=True, check=False)
+def _configure(build: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["cmake", "-S", str(fw.FIRMWARE), "-B", str(build), *flags],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+
+
+def test_configure_without_the_generated_board_config_says_how_to_make_it(tmp_path: Path) -> None:
+    """Board facts reach CMake only through the fragment generated from the profile."""
+    proc = _configure(tmp_path / "b", "-DHN_BOARD=mps2-an386")
+    assert proc.returncode != 0
+    assert "hilnas firmware config --board" in _unwrapped(proc.stderr)
+
+
+def test_board_without_a_firmware_folder_is_rejected_with_the_known_list(tmp_path: Path) -> None:
+    from hilnas.board.build import firmware_config
+    from hilnas.board.profiles import load_profile
+
+    config = tmp_path / "cfg.cmake"
+    text = firmware_config(load_profile("host")).replace('"host"', '"nucleo-f999"', 1)
+    config.write_text(text)
+    proc = _configure(tmp_path / "b", f"-DHN_BOARD_CONFIG={config}")
     assert proc.returncode != 0
     message = _unwrapped(proc.stderr)
     assert "HN_BOARD='nucleo-f999'" in message and "mps2-an386" in message
 
 
 def test_cpu_must_match_the_profile(tmp_path: Path) -> None:
-    proc = subprocess.run(["cmake", "-S", str(fw.FIRMWARE), "-B", str(tmp_path),
-                           "-DHN_BOARD=mps2-an386", "-DHN_CPU=cortex-m7",
-                           f"-DCMAKE_TOOLCHAIN_FILE={fw.TOOLCHAIN}"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    from hilnas.board.build import write_firmware_config
+    from hilnas.board.profiles import load_profile
+
+    config = write_firmware_config(load_profile("mps2-an386"), tmp_path / "cfg.cmake")
+    proc = _configure(tmp_path / "b", f"-DHN_BOARD_CONFIG={config}", "-DHN_CPU=cortex-m7",
+                      f"-DCMAKE_TOOLCHAIN_FILE={fw.TOOLCHAIN}")  # fmt: skip
     assert proc.returncode != 0
     assert "says core: cortex-m4" in _unwrapped(proc.stderr)
+
+
+def _image_limits(elf: Path) -> dict[str, int]:
+    """The limits a built image carries: its `hn_limits` record (what HELLO sends) and
+    the sizes of its model slot and arena buffers, read from the ELF."""
+    syms = {}
+    out = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            syms[parts[3]] = (int(parts[0], 16), int(parts[1], 16))
+    addr, size = syms["hn_limits"]
+    dump = subprocess.run(["arm-none-eabi-objdump", "-s", f"--start-address={addr}",
+                           f"--stop-address={addr + size}", str(elf)],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    words = [w for line in dump.splitlines() if line.startswith(" ")
+             for w in line.split()[1:5] if len(w) == 8]  # fmt: skip
+    slot, arena, max_ops, max_tensors = (int.from_bytes(bytes.fromhex(w), "little")
+                                         for w in words[:4])  # fmt: skip
+    assert syms["slot"][1] == slot and syms["arena_mem"][1] == arena, "buffers != record"
+    return {"model_slot_bytes": slot, "arena_bytes": arena, "max_ops": max_ops,
+            "max_tensors": max_tensors}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", fw.REAL)
+def test_real_board_image_carries_exactly_its_profile_budget(board: str) -> None:
+    """Real boards cannot be booted here: read the limits HELLO would send from the image."""
+    from hilnas.board.profiles import load_profile
+
+    budget = load_profile(board).budget()
+    limits = _image_limits(fw.build_firmware(board))
+    assert limits == {k: getattr(budget, k) for k in limits}
+
+
+def test_reordered_profile_yaml_builds_the_same_firmware(tmp_path: Path) -> None:
+    """The build sees the validated profile, never the YAML text: reordering keys
+    (and dropping comments) gives the same config fragment and the same cache key."""
+    import yaml
+    from hilnas.board.build import cmake_flags, firmware_config, source_hash
+    from hilnas.board.profiles import load_profile, load_profile_file
+
+    for name in ("nucleo-l4r5zi", "mps2-an386"):
+        original = load_profile(name)
+        raw = yaml.safe_load(original.path.read_text())
+        shuffled = {k: (dict(reversed(list(v.items()))) if isinstance(v, dict) else v)
+                    for k, v in reversed(list(raw.items()))}  # fmt: skip
+        copy = tmp_path / f"{name}.yaml"
+        copy.write_text(yaml.safe_dump(shuffled, sort_keys=False))
+        assert copy.read_text().splitlines()[0] != original.path.read_text().splitlines()[0]
+        moved = load_profile_file(copy)
+        assert firmware_config(moved) == firmware_config(original)
+        flags = cmake_flags(original)
+        assert source_hash(moved, flags) == source_hash(original, flags)
+        # ...while a changed fact changes the key.
+        copy.write_text(copy.read_text().replace(f"arena_bytes: {original.arena_bytes}",
+                                                 f"arena_bytes: {original.arena_bytes - 1024}"))
+        assert source_hash(load_profile_file(copy), flags) != source_hash(original, flags)

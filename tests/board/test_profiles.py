@@ -116,6 +116,6 @@ def test_budget_fits_the_chip(name: str) -> None:
 def test_arena_that_overflows_sram_is_refused(tmp_path: Path) -> None:
     text = (PROFILE_DIR / "nrf52840-dk.yaml").read_text()
     bad = tmp_path / "nrf52840-dk.yaml"
-    bad.write_text(text.replace("arena_bytes: 98304", "arena_bytes: 98305"))
+    bad.write_text(text.replace("arena_bytes: 61440", "arena_bytes: 61441"))
     with pytest.raises(ConfigError, match="exceeds sram_bytes 262144 by 1"):
         load_profile_file(bad)

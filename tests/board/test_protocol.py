@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from hilnas.board import protocol as P
-from hilnas.board.client import BoardClient, ReplyTimeout
+from hilnas.board.client import BoardClient
 from hilnas.board.transport import open_url
-from hilnas.errors import DeviceError, ProtocolError
+from hilnas.errors import DeviceError, ProtocolError, ReplyTimeout
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,13 +92,16 @@ def _identity_payload() -> bytes:
         bytes([len(s)]) + s
         for s in (b"mps2-an386", b"cortex-m4", b"0.1.0", b"abc123", b"-O2", b"systick")
     )
-    return nums + texts + b"future-field"
+    return nums + texts + struct.pack("<II", 256, 512) + b"future-field"
 
 
 def test_identity_decodes_every_field_and_ignores_additions() -> None:
     ident = P.Identity.decode(_identity_payload())
     assert ident.board == "mps2-an386" and ident.core == "cortex-m4"
     assert (ident.max_payload, ident.window, ident.slot_bytes) == (4096, 8, 1 << 20)
+    assert ident.limits() == {"arena_bytes": 2 << 20, "model_slot_bytes": 1 << 20,
+                              "max_ops": 256, "max_tensors": 512,
+                              "sram_bytes": 4 << 20, "flash_bytes": 4 << 20}  # fmt: skip
     assert ident.timing_unit == "instructions"
     assert ident.ticks_to_unit(25_000) == 1_000_000  # calib: 25,000 ticks per 1e6 instructions
 
@@ -106,6 +109,9 @@ def test_identity_decodes_every_field_and_ignores_additions() -> None:
 def test_identity_short_payload_names_missing_field() -> None:
     with pytest.raises(ValueError, match="'board"):
         P.Identity.decode(_identity_payload()[:45])
+    without_limits = _identity_payload()[: -len(b"future-field") - 8]
+    with pytest.raises(ValueError, match="'max_ops'"):
+        P.Identity.decode(without_limits)
 
 
 def test_run_and_load_results_decode() -> None:
@@ -179,12 +185,26 @@ def test_client_maps_error_frame_to_device_error(loop_client: BoardClient) -> No
         loop_client.receive(9, P.Op.MODEL_BEGIN)
     exc = info.value
     assert exc.status == 0x104 and exc.status_name == "MODEL_TOO_BIG" and exc.seq == 9
+    assert exc.opcode == P.Op.MODEL_BEGIN and exc.board == "loop"
+    assert exc.board_message == "2000000 > slot 1048576" and exc.expected_offset is None
     assert "MODEL_BEGIN" in str(exc) and "slot 1048576" in str(exc)
 
 
+def test_bad_offset_carries_the_expected_offset_as_a_field(loop_client: BoardClient) -> None:
+    """Upload resume reads the frame's detail field, never the message text."""
+    err = P.ErrorReply(P.Status.BAD_OFFSET, P.Op.MODEL_CHUNK, "no number here", detail=8184)
+    loop_client.transport.write(P.encode_frame(P.Op.ERROR, 3, err.encode()))
+    with pytest.raises(DeviceError) as info:
+        loop_client.receive(3, P.Op.MODEL_CHUNK)
+    assert info.value.expected_offset == 8184
+    assert BoardClient._board_offset(info.value, acked=4092, total=10000) == 8184
+    assert BoardClient._board_offset(info.value, acked=4092, total=8000) == 4092  # out of range
+
+
 def test_client_reply_timeout_is_bounded(loop_client: BoardClient) -> None:
-    with pytest.raises(ReplyTimeout, match=r"within 0\.3"):
+    with pytest.raises(ReplyTimeout, match=r"within 0\.3") as info:
         loop_client.receive(5, P.Op.HELLO)
+    assert (info.value.seq, info.value.opcode, info.value.timeout_s) == (5, P.Op.HELLO, 0.3)
 
 
 def test_client_rejects_wrong_reply_opcode(loop_client: BoardClient) -> None:

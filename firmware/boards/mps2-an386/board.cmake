@@ -1,5 +1,5 @@
 # Emulated board under QEMU 7.2 (machine of the same name). Facts (core,
-# clock, memory sizes, model slot) come from device_profiles/<board>.yaml.
+# clock, memory sizes, model slot, arena) come from the generated HN_BOARD_CONFIG.
 set(HN_BOARD_SOURCES
     ${HN_BOARDS_DIR}/common/startup.c
     ${HN_BOARDS_DIR}/common/no_malloc.c
@@ -8,5 +8,4 @@ set(HN_BOARD_SOURCES
     ${HN_BOARDS_DIR}/common/counter_systick.c
     ${HN_BOARDS_DIR}/common/mps2.c)
 set(HN_BOARD_DEFS HN_UART_BASE=0x40004000u HN_NUM_IRQS=32)
-set(HN_ARENA_BYTES 2097152)
 set(HN_LINKER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/linker.ld)

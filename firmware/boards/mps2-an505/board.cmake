@@ -8,5 +8,4 @@ set(HN_BOARD_SOURCES
     ${HN_BOARDS_DIR}/common/counter_systick.c
     ${HN_BOARDS_DIR}/common/mps2.c)
 set(HN_BOARD_DEFS HN_UART_BASE=0x50200000u HN_NUM_IRQS=96)
-set(HN_ARENA_BYTES 2097152)
 set(HN_LINKER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/linker.ld)

@@ -92,6 +92,19 @@ typedef struct {
     hn_status (*eval)(hn_op_ctx *ctx);
 } hn_op_impl;
 
+/* Upper bound of every op's op_data_size. A load whose arena is short (or
+ * absent: the host's sizing pass) still runs every op's prepare, on a static
+ * buffer of this size, so hn_arena_required() counts every scratch and
+ * persistent request exactly. Each op file proves its op data fits with
+ * HN_OP_DATA_FITS(type); a larger op fails to compile instead of being sized
+ * wrong. */
+#ifndef HN_MAX_OP_DATA_BYTES
+#define HN_MAX_OP_DATA_BYTES 1024u
+#endif
+#define HN_OP_DATA_FITS(type)                                                 \
+    _Static_assert(sizeof(type) <= HN_MAX_OP_DATA_BYTES,                     \
+                   #type " exceeds HN_MAX_OP_DATA_BYTES (hn_op.h): raise it")
+
 /* Record an error message (printf-style, truncated to HN_ERR_MSG_LEN) naming
  * the op; returns status so that `return hn_op_error(ctx, HN_ERR_..., "...")`. */
 hn_status hn_op_error(hn_op_ctx *ctx, hn_status status, const char *fmt, ...);

@@ -83,3 +83,5 @@ static hn_status relu6_eval(hn_op_ctx *ctx)
 
 const hn_op_impl hn_op_RELU = {"RELU", sizeof(relu_data), relu_prepare, relu_eval};
 const hn_op_impl hn_op_RELU6 = {"RELU6", sizeof(relu_data), relu6_prepare, relu6_eval};
+
+HN_OP_DATA_FITS(relu_data);

@@ -290,3 +290,5 @@ static hn_status batch_matmul_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_BATCH_MATMUL = {
     "BATCH_MATMUL", (uint32_t)sizeof(batch_matmul_data), batch_matmul_prepare, batch_matmul_eval,
 };
+
+HN_OP_DATA_FITS(batch_matmul_data);

@@ -79,3 +79,5 @@ static hn_status concat_eval(hn_op_ctx *ctx)
 
 const hn_op_impl hn_op_CONCATENATION = {"CONCATENATION", sizeof(concat_data), concat_prepare,
                                         concat_eval};
+
+HN_OP_DATA_FITS(concat_data);

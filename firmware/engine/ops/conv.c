@@ -140,3 +140,5 @@ static hn_status conv_eval(hn_op_ctx *ctx)
 }
 
 const hn_op_impl hn_op_CONV_2D = {"CONV_2D", sizeof(hn_conv_data), conv_prepare, conv_eval};
+
+HN_OP_DATA_FITS(hn_conv_data);

@@ -151,3 +151,5 @@ static hn_status dw_eval(hn_op_ctx *ctx)
 
 const hn_op_impl hn_op_DEPTHWISE_CONV_2D = {"DEPTHWISE_CONV_2D", sizeof(hn_conv_data), dw_prepare,
                                             dw_eval};
+
+HN_OP_DATA_FITS(hn_conv_data);

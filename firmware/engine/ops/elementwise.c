@@ -146,3 +146,5 @@ static hn_status ew_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_ADD = {"ADD", sizeof(ew_data), add_prepare, ew_eval};
 const hn_op_impl hn_op_SUB = {"SUB", sizeof(ew_data), sub_prepare, ew_eval};
 const hn_op_impl hn_op_MUL = {"MUL", sizeof(ew_data), mul_prepare, ew_eval};
+
+HN_OP_DATA_FITS(ew_data);

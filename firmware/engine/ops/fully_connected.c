@@ -164,3 +164,5 @@ static hn_status fc_eval(hn_op_ctx *ctx)
 }
 
 const hn_op_impl hn_op_FULLY_CONNECTED = {"FULLY_CONNECTED", sizeof(fc_data), fc_prepare, fc_eval};
+
+HN_OP_DATA_FITS(fc_data);

@@ -100,3 +100,5 @@ static hn_status hard_swish_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_HARD_SWISH = {
     "HARD_SWISH", (uint32_t)sizeof(hard_swish_params), hard_swish_prepare, hard_swish_eval,
 };
+
+HN_OP_DATA_FITS(hard_swish_params);

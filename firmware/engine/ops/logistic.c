@@ -69,3 +69,5 @@ static hn_status logistic_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_LOGISTIC = {
     "LOGISTIC", (uint32_t)sizeof(logistic_data), logistic_prepare, logistic_eval,
 };
+
+HN_OP_DATA_FITS(logistic_data);

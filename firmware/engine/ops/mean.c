@@ -238,3 +238,5 @@ static hn_status mean_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_MEAN = {
     "MEAN", (uint32_t)sizeof(mean_data), mean_prepare, mean_eval,
 };
+
+HN_OP_DATA_FITS(mean_data);

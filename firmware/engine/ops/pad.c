@@ -102,3 +102,5 @@ static hn_status pad_eval(hn_op_ctx *ctx)
 
 const hn_op_impl hn_op_PAD = {"PAD", sizeof(pad_data), pad_prepare, pad_eval};
 const hn_op_impl hn_op_PADV2 = {"PADV2", sizeof(pad_data), pad_prepare, pad_eval};
+
+HN_OP_DATA_FITS(pad_data);

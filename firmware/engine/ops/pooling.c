@@ -90,3 +90,5 @@ static hn_status pool_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_AVERAGE_POOL_2D = {"AVERAGE_POOL_2D", sizeof(pool_data), avg_prepare,
                                           pool_eval};
 const hn_op_impl hn_op_MAX_POOL_2D = {"MAX_POOL_2D", sizeof(pool_data), max_prepare, pool_eval};
+
+HN_OP_DATA_FITS(pool_data);

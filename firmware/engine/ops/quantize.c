@@ -101,3 +101,5 @@ static hn_status dequantize_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_QUANTIZE = {"QUANTIZE", sizeof(quant_data), quantize_prepare, quantize_eval};
 const hn_op_impl hn_op_DEQUANTIZE = {"DEQUANTIZE", sizeof(quant_data), dequantize_prepare,
                                      dequantize_eval};
+
+HN_OP_DATA_FITS(quant_data);

@@ -79,3 +79,5 @@ static hn_status rsqrt_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_RSQRT = {
     "RSQRT", (uint32_t)sizeof(rsqrt_data), rsqrt_prepare, rsqrt_eval,
 };
+
+HN_OP_DATA_FITS(rsqrt_data);

@@ -177,3 +177,5 @@ static hn_status slice_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_SLICE = {
     "SLICE", (uint32_t)sizeof(slice_data), slice_prepare, slice_eval,
 };
+
+HN_OP_DATA_FITS(slice_data);

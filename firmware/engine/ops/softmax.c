@@ -162,3 +162,5 @@ static hn_status softmax_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_SOFTMAX = {
     "SOFTMAX", (uint32_t)sizeof(softmax_data), softmax_prepare, softmax_eval,
 };
+
+HN_OP_DATA_FITS(softmax_data);

@@ -191,3 +191,5 @@ const hn_op_impl hn_op_SQUARED_DIFFERENCE = {
     "SQUARED_DIFFERENCE", (uint32_t)sizeof(squared_difference_data), squared_difference_prepare,
     squared_difference_eval,
 };
+
+HN_OP_DATA_FITS(squared_difference_data);

@@ -221,3 +221,5 @@ const hn_op_impl hn_op_STRIDED_SLICE = {
     "STRIDED_SLICE", (uint32_t)sizeof(strided_slice_data), strided_slice_prepare,
     strided_slice_eval,
 };
+
+HN_OP_DATA_FITS(strided_slice_data);

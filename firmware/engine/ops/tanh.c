@@ -63,3 +63,5 @@ static hn_status tanh_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_TANH = {
     "TANH", (uint32_t)sizeof(tanh_data), tanh_prepare, tanh_eval,
 };
+
+HN_OP_DATA_FITS(tanh_data);

@@ -103,3 +103,5 @@ static hn_status transpose_eval(hn_op_ctx *ctx)
 const hn_op_impl hn_op_TRANSPOSE = {
     "TRANSPOSE", (uint32_t)sizeof(transpose_data), transpose_prepare, transpose_eval,
 };
+
+HN_OP_DATA_FITS(transpose_data);

@@ -69,7 +69,10 @@ int32_t hn_num_elements(const hn_tensor *t)
     return (int32_t)n;
 }
 
-static uint64_t measure_op_data[128];
+/* Op data for the sizing pass (arena short or absent): every op's data fits it
+ * (HN_OP_DATA_FITS), so no prepare is ever skipped and the figures it asks for
+ * (scratch, persistent arrays) all reach hn_arena_required(). */
+static uint64_t measure_op_data[(HN_MAX_OP_DATA_BYTES + 7u) / 8u];
 
 static hn_status prepare_ops(hn_engine *e, int *arena_short)
 {
@@ -83,7 +86,14 @@ static hn_status prepare_ops(hn_engine *e, int *arena_short)
                  * its scratch and persistent requests are counted, which makes
                  * hn_arena_required() exact after ARENA_TOO_SMALL. */
                 *arena_short = 1;
-                if (slot->impl->op_data_size > sizeof measure_op_data) continue;
+                if (slot->impl->op_data_size > sizeof measure_op_data) {
+                    /* unreachable: HN_OP_DATA_FITS in every op file */
+                    return hn_set_error(e, HN_ERR_INTERNAL,
+                                        "op %u %s: op data of %lu bytes exceeds "
+                                        "HN_MAX_OP_DATA_BYTES",
+                                        i, slot->impl->name,
+                                        (unsigned long)slot->impl->op_data_size);
+                }
                 memset(measure_op_data, 0, sizeof measure_op_data);
                 slot->ctx.op_data = measure_op_data;
             }

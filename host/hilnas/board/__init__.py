@@ -4,7 +4,7 @@ Layers, bottom up: :mod:`.transport` moves bytes (pyserial URL: a serial port,
 ``socket://`` to QEMU, a pty for the host build, ``loop://`` in unit tests),
 :mod:`.protocol` turns bytes into frames and back (firmware/PROTOCOL.md),
 :mod:`.client` speaks commands, :mod:`.session` boots or connects any board by
-profile, :mod:`.profile` runs one profiling job. :mod:`.qemu`, :mod:`.flash`
+profile, :mod:`.measure` runs one measurement. :mod:`.qemu`, :mod:`.flash`
 and :mod:`.build` get the firmware onto a board.
 
 Command line::

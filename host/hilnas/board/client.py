@@ -12,7 +12,6 @@ trip per chunk would dominate the protocol overhead.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from hilnas.board import protocol as P
 from hilnas.board.transport import Transport
-from hilnas.errors import BoardError, DeviceError, ProtocolError
+from hilnas.errors import BoardError, DeviceError, ProtocolError, ReplyTimeout
 
 #: Error statuses that mean "the frame was damaged on the way, send it again".
 TRANSIENT = frozenset({P.Status.BAD_CRC, P.Status.FRAME_TIMEOUT})
@@ -28,24 +27,24 @@ TRANSIENT = frozenset({P.Status.BAD_CRC, P.Status.FRAME_TIMEOUT})
 ProgressFn = Callable[[int, int], None]
 
 
-class ReplyTimeout(ProtocolError):
-    """No reply with the expected seq arrived in time."""
+__all__ = ["BoardClient", "ReplyTimeout", "device_error"]
 
 
 def device_error(board: str, frame: P.Frame, request_op: int) -> DeviceError:
-    """Build the DeviceError for an error frame, with structured fields attached."""
+    """The DeviceError for an error frame: every field of the frame, declared."""
     err = P.ErrorReply.decode(frame.payload)
     name = P.status_name(err.status)
-    exc = DeviceError(
+    return DeviceError(
         err.status,
         f"{board}: {P.op_name(request_op)} (seq {frame.seq}) failed: "
         f"{name} (0x{err.status:x}): {err.message}",
+        board=board,
+        status_name=name,
+        opcode=request_op,
+        seq=frame.seq,
+        board_message=err.message,
+        expected_offset=err.expected_offset,
     )
-    exc.status_name = name  # type: ignore[attr-defined]
-    exc.opcode = request_op  # type: ignore[attr-defined]
-    exc.seq = frame.seq  # type: ignore[attr-defined]
-    exc.board_message = err.message  # type: ignore[attr-defined]
-    return exc
 
 
 class BoardClient:
@@ -105,10 +104,7 @@ class BoardClient:
         while True:
             frame = self.read_frame(max(deadline - time.monotonic(), 0.0))
             if frame is None:
-                raise ReplyTimeout(
-                    f"{self.board}: no reply to {P.op_name(opcode)} (seq {seq}) within "
-                    f"{timeout:.1f} s"
-                )
+                raise ReplyTimeout(self.board, opcode, P.op_name(opcode), seq, timeout)
             if frame.seq != seq:
                 continue  # a stale reply to an earlier (retried) request
             if frame.is_error:
@@ -247,12 +243,13 @@ class BoardClient:
         """Where to resume after a failed chunk.
 
         If a reply (not the chunk) was lost, the board is ahead of us and says
-        so: "... but the board expects N". Its bytes up to N arrived with good
-        CRCs, so resuming at N is safe; anything else restarts at ``acked``.
+        so in its BAD_OFFSET error's ``expected_offset``. Its bytes up to there
+        arrived with good CRCs, so resuming there is safe; anything else
+        restarts at ``acked``.
         """
-        match = re.search(r"expects (\d+)", str(exc)) if isinstance(exc, DeviceError) else None
-        if match and acked <= int(match.group(1)) <= total:
-            return int(match.group(1))
+        expected = exc.expected_offset if isinstance(exc, DeviceError) else None
+        if expected is not None and acked <= expected <= total:
+            return expected
         return acked
 
     def run(self, runs: int, warmup: int, timeout: float = 120.0) -> P.RunResult:

@@ -119,22 +119,35 @@ def encode_frame(opcode: int, seq: int, payload: bytes = b"", version: int = VER
 
 @dataclass(frozen=True)
 class ErrorReply:
-    """Payload of an ERROR (0xFF) frame: status u16, request opcode u8, message."""
+    """Payload of an ERROR (0xFF) frame: status u16, request opcode u8, detail u32, message.
+
+    ``detail`` is status-specific (BAD_OFFSET: the offset the board expects next).
+    """
 
     status: int
     request_opcode: int
     message: str
+    detail: int = 0
+
+    FIXED = struct.Struct("<HBI")
 
     @classmethod
     def decode(cls, payload: bytes) -> ErrorReply:
-        if len(payload) < 3:
+        if len(payload) < cls.FIXED.size:
             # A malformed error frame is still an error: keep what we can.
             return cls(0xFFFF, 0, f"short error payload {payload.hex()}")
-        status, opcode = struct.unpack_from("<HB", payload)
-        return cls(status, opcode, payload[3:].decode("utf-8", errors="replace"))
+        status, opcode, detail = cls.FIXED.unpack_from(payload)
+        text = payload[cls.FIXED.size :].decode("utf-8", errors="replace")
+        return cls(status, opcode, text, detail)
 
     def encode(self) -> bytes:
-        return struct.pack("<HB", self.status, self.request_opcode) + self.message.encode()
+        fixed = self.FIXED.pack(self.status, self.request_opcode, self.detail)
+        return fixed + self.message.encode()
+
+    @property
+    def expected_offset(self) -> int | None:
+        """Where the board wants an upload to resume (BAD_OFFSET only)."""
+        return self.detail if self.status == Status.BAD_OFFSET else None
 
 
 class FrameDecoder:
@@ -313,6 +326,19 @@ class Identity:
     git_hash: str
     build_flags: str
     timing_unit_text: str
+    max_ops: int
+    max_tensors: int
+
+    def limits(self) -> dict[str, int]:
+        """The board's limits for one model, named as in :class:`BoardBudget`."""
+        return {
+            "arena_bytes": self.arena_bytes,
+            "model_slot_bytes": self.slot_bytes,
+            "max_ops": self.max_ops,
+            "max_tensors": self.max_tensors,
+            "sram_bytes": self.sram_bytes,
+            "flash_bytes": self.flash_bytes,
+        }
 
     @property
     def timing_unit(self) -> str:
@@ -344,7 +370,8 @@ class Identity:
             r.string(f)
             for f in ("board", "core", "firmware_version", "git_hash", "build_flags", "timing_unit")
         ]
-        return cls(*nums, *texts)  # bytes after the last known field are ignored (additive)
+        limits = [r.take("I", "max_ops"), r.take("I", "max_tensors")]
+        return cls(*nums, *texts, *limits)  # bytes after the last known field: ignored
 
 
 @dataclass(frozen=True)

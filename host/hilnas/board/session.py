@@ -19,11 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hilnas.board.build import build_firmware
-from hilnas.board.client import BoardClient, ReplyTimeout
+from hilnas.board.client import BoardClient
 from hilnas.board.profiles import BoardProfile
+from hilnas.board.protocol import Identity
 from hilnas.board.qemu import QemuBoard, _die_with_parent
 from hilnas.board.transport import Transport, find_serial_port, open_url
-from hilnas.errors import BoardError, DeviceError, HilnasError, ProtocolError
+from hilnas.errors import (
+    BoardError,
+    BoardMismatchError,
+    DeviceError,
+    HilnasError,
+    ProtocolError,
+    ReplyTimeout,
+)
 
 
 @dataclass
@@ -119,10 +127,24 @@ def _transport_for(
                 tail = board.stderr_tail(800)
                 if not tail or type(exc) not in (BoardError, ProtocolError, ReplyTimeout):
                     raise
-                raise type(exc)(f"{exc}\nQEMU output (last lines): {tail}") from exc
+                exc.args = (f"{exc}\nQEMU output (last lines): {tail}",)  # fields kept
+                raise
         return
     with _host_board(elf) as transport:
         yield transport, None
+
+
+def check_board_limits(profile: BoardProfile, identity: Identity) -> None:
+    """Refuse a board whose HELLO limits differ from its profile's budget, naming the field.
+
+    The search and deploy stages trust ``profile.budget()``; a firmware built
+    from another profile (or an old image) would silently break that promise.
+    """
+    budget = profile.budget()
+    for field, reported in identity.limits().items():
+        expected = getattr(budget, field)
+        if reported != expected:
+            raise BoardMismatchError(profile.name, field, reported, expected)
 
 
 @contextlib.contextmanager
@@ -150,6 +172,7 @@ def open_board(
             raise BoardError(
                 f"asked for board {profile.name} but the firmware says it is {identity.board!r}"
             )
+        check_board_limits(profile, identity)
         session = BoardSession(client, profile, elf, time.monotonic() - start)
         yield session
         if profile.transport.kind != "serial":

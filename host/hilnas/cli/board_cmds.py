@@ -27,6 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--board", required=True)
     b.add_argument("--force", action="store_true", help="rebuild even if cached")
     b.set_defaults(handler=cmd_firmware_build)
+    c = fw_sub.add_parser(
+        "config", help="write the CMake fragment (board facts from the profile) for a manual build"
+    )
+    c.add_argument("--board", required=True)
+    c.add_argument("-o", "--output", type=Path, required=True, help="file for -DHN_BOARD_CONFIG=")
+    c.set_defaults(handler=cmd_firmware_config)
 
     f = subparsers.add_parser("flash", help="flash the firmware onto a real board")
     f.add_argument("--board", required=True)
@@ -70,6 +76,15 @@ def cmd_boards(args: argparse.Namespace) -> int:
             f"{p.flash_bytes // 1024} KB", link, p.flasher.default, p.timing_unit,
         )  # fmt: skip
     Console().print(table)
+    return 0
+
+
+def cmd_firmware_config(args: argparse.Namespace) -> int:
+    from hilnas.board.build import write_firmware_config
+    from hilnas.board.profiles import load_profile
+
+    path = write_firmware_config(load_profile(args.board), args.output)
+    Console().print(f"wrote {path}: pass -DHN_BOARD_CONFIG={path} to cmake")
     return 0
 
 
@@ -152,7 +167,7 @@ def _ops_table(r: Any) -> Table:
 def cmd_profile(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from hilnas.board.profile import profile_model
+    from hilnas.board.measure import profile_model
     from hilnas.board.profiles import load_profile
 
     if args.runs < 1 or args.warmup < 0:

@@ -1,9 +1,10 @@
-"""One profiling job: stream a .tflite to a board, run it, collect every figure.
+"""One measurement run: stream a .tflite to a board, run it, collect every figure.
 
-``profile_model`` is what ``hilnas profile`` and bench/profile.py call. The
-result dataclass carries every figure the CLI prints plus the output tensor and
-the board identity, so ``--json`` is just ``asdict``. ``check_against_tflm``
-runs the same input through the real TFLM interpreter (tflite-micro package,
+``profile_model`` is what ``hilnas profile`` and bench/profile.py call. Its
+result, :class:`Measurement`, is the typed, versioned record the board stage
+hands the LUT stage: every figure the CLI prints plus the output tensor and the
+board identity; ``to_json``/``from_json`` round-trip it (``--json`` files).
+``check_against_tflm`` runs the same input through the real TFLM interpreter (tflite-micro package,
 DESIGN §2: the only valid oracle) and fails loudly on the first differing byte.
 """
 
@@ -15,26 +16,18 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hilnas import tflm
 from hilnas.board.profiles import BoardProfile
 from hilnas.board.session import BoardSession, open_board
-from hilnas.errors import BoardError, ConfigError
+from hilnas.errors import BoardError, ConfigError, OutputMismatchError
+
+__all__ = ["Measurement", "OpFigure", "OutputMismatchError", "profile_model", "run_on_session"]
 
 INPUT_SEED = 20241121
-
-
-class OutputMismatchError(BoardError):
-    """The board's output differs from the TFLM host runtime's."""
-
-    def __init__(self, message: str, index: int, board_value: int, tflm_value: int) -> None:
-        super().__init__(message)
-        self.index = index
-        self.board_value = board_value
-        self.tflm_value = tflm_value
 
 
 @dataclass
@@ -48,7 +41,16 @@ class OpFigure:
 
 
 @dataclass
-class ProfileResult:
+class Measurement:
+    """Every figure of one model measured on one board (record ``hilnas.measurement`` v1).
+
+    Latencies are in ``timing_unit`` (instructions on emulated boards, cycles on
+    real ones, ns on the host build) and also as raw counter ticks.
+    """
+
+    KIND: ClassVar[str] = "hilnas.measurement"
+    VERSION: ClassVar[int] = 1
+
     board: str
     model: str
     model_bytes: int
@@ -81,7 +83,36 @@ class ProfileResult:
     identity: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """A JSON-ready dict, tagged with the record kind and version."""
+        return {"kind": self.KIND, "version": self.VERSION, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "measurement") -> Measurement:
+        """Rebuild a measurement from :meth:`to_json` output; a wrong kind, version
+        or field set is a ConfigError naming ``source`` and the field."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: a measurement must be a JSON object")
+        if data.get("kind") != cls.KIND or data.get("version") != cls.VERSION:
+            raise ConfigError(
+                f"{source}: expected record {cls.KIND} version {cls.VERSION}, got "
+                f"{data.get('kind')!r} version {data.get('version')!r}"
+            )
+        body = {k: v for k, v in data.items() if k not in ("kind", "version")}
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(body) - names)
+        missing = sorted(f.name for f in dataclasses.fields(cls)
+                         if f.name not in body and f.default is dataclasses.MISSING
+                         and f.default_factory is dataclasses.MISSING)  # fmt: skip
+        if unknown or missing:
+            field_name = (unknown or missing)[0]
+            raise ConfigError(
+                f"{source}: {'unknown' if unknown else 'missing'} field {field_name!r}"
+            )
+        try:
+            body["ops"] = [OpFigure(**op) for op in body.get("ops", [])]
+        except TypeError as exc:
+            raise ConfigError(f"{source}: bad entry in 'ops': {exc}") from exc
+        return cls(**body)
 
 
 def prepare_input(
@@ -183,7 +214,7 @@ def run_on_session(
     progress: Callable[[int, int], None] | None = None,
     started: float | None = None,
     bulk: bool = False,
-) -> ProfileResult:
+) -> Measurement:
     """Profile one model on an open board (a session can profile many models).
 
     ``bulk`` loads through MODEL_HOST_FILE (semihosting / fopen) instead of the
@@ -215,7 +246,7 @@ def run_on_session(
     ms = None
     if ident.timing_unit in ("cycles", "ns"):
         ms = res.latency_median / ident.counter_hz * 1e3 if ident.counter_hz else None
-    return ProfileResult(
+    return Measurement(
         board=session.profile.name,
         model=str(model_path),
         model_bytes=len(model),
@@ -260,7 +291,7 @@ def profile_model(
     port: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     bulk: bool = False,
-) -> ProfileResult:
+) -> Measurement:
     """Boot/connect the board, profile one model, stop the board."""
     started = time.monotonic()
     if not Path(model_path).is_file():

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hilnas.board.profile import (
+from hilnas.board.measure import (
+    Measurement,
     OutputMismatchError,
     check_against_tflm,
     prepare_input,
@@ -58,7 +59,7 @@ def test_emulated_board_boots_says_hello_and_runs_a_model(
 
 def test_two_launches_give_identical_counts(sample_models: dict) -> None:
     """Same firmware, same model, same input, fresh QEMU each time: identical ticks."""
-    from hilnas.board.profile import profile_model
+    from hilnas.board.measure import profile_model
 
     prof = load_profile("mps2-an386")
     a, b = (profile_model(sample_models["tiny"], prof, runs=3, warmup=1) for _ in range(2))
@@ -158,6 +159,7 @@ def test_cli_profile_json_has_every_figure(tmp_path: Path, sample_models: dict) 
     assert len(data["output"]) == data["output_bytes"]
     assert data["identity"]["board"] == "mps2-an386" and data["checked_against_tflm"]
     assert 0 < data["boot_s"] <= data["wall_s"]  # bench/profile.py reports the wall figure
+    assert Measurement.from_json(data, source=str(out)).to_json() == data
 
 
 def test_cli_errors_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
