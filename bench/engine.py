@@ -21,7 +21,6 @@ Host times on a shared 2-core machine are noisy; instruction counts are not.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -142,8 +141,9 @@ def main() -> int:
                       _millions(r["tflm_reference_m4_instructions"]))
     Console().print(table)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"engine_text_m4_os": text, "models": rows}, f, indent=2)
+        from hilnas.fileio import atomic_write_json
+
+        atomic_write_json(args.json, {"engine_text_m4_os": text, "models": rows})
     return 0 if all(r["bit_exact"] and r["engine_arena"] <= r["tflm_arena"] for r in rows) else 1
 
 

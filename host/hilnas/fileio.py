@@ -14,9 +14,9 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from hilnas.errors import OutputError
+from hilnas.errors import ConfigError, OutputError
 
 Writer = Callable[[IO[bytes]], None]
 
@@ -85,6 +85,21 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, obj: object, indent: int = 2) -> None:
     atomic_write_text(path, json_text(obj, indent))
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """Read a JSON object that hilnas (or a user) wrote; a missing file, broken JSON or a
+    non-object is a :class:`ConfigError` that names the file and ``what`` it should be."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: {what} must be a JSON object, not {type(data).__name__}")
+    return data
 
 
 class OutputSet:

@@ -16,6 +16,7 @@ is therefore a verified, exact requirement rather than an estimate.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import re
 import tempfile
@@ -139,9 +140,10 @@ def _allocates(model_bytes: bytes, size: int) -> bool:
     runs TFLM and exits.
     """
     pid = os.fork()
-    if pid == 0:  # child: no Python cleanup, no output
+    if pid == 0:  # child: no Python cleanup, no output, no crash report of its own
         code = 1
         try:
+            faulthandler.disable()
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)

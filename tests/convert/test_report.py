@@ -60,5 +60,5 @@ def test_other_schema_and_missing_fields_are_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"bad.json: .*source"):
         ConversionReport.read(path)
     path.write_text("[1]")
-    with pytest.raises(ConfigError, match="is a JSON object"):
+    with pytest.raises(ConfigError, match="conversion report must be a JSON object, not list"):
         ConversionReport.read(path)

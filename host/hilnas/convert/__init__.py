@@ -4,7 +4,8 @@ Public API (stable; other stages call it):
 
 * :func:`convert` ``(model, input_shape, calib, out_path, *, routes=("onnx2tf", "litert"),
   heldout=None, emit_c=False) -> ConversionResult`` with ``.tflite_path``, ``.route``,
-  ``.report`` (also written as JSON next to the .tflite), ``.arena_bytes``,
+  ``.report`` (a typed, versioned :class:`ConversionReport`, also written as JSON next to
+  the .tflite; read one back with ``ConversionReport.read(path)``), ``.arena_bytes``,
   ``.model_bytes``;
 * :func:`tflm_run` ``(model_bytes, inputs) -> outputs`` and :func:`tflm_arena_bytes`
   ``(model_bytes) -> int``: the TFLM golden reference, re-exported from the one oracle
@@ -21,6 +22,7 @@ import importlib
 from typing import Any
 
 _LAZY = {
+    "ConversionReport": "hilnas.convert.report",
     "ConversionResult": "hilnas.convert.pipeline",
     "convert": "hilnas.convert.pipeline",
     "ModelInfo": "hilnas.convert.tflite_reader",
@@ -31,6 +33,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ConversionReport",
     "ConversionResult",
     "ModelInfo",
     "convert",

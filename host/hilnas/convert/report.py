@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hilnas.errors import ConfigError
-from hilnas.fileio import json_text
+from hilnas.fileio import json_text, read_json_object
 
 #: Bump when a field changes meaning or disappears (1 was the untyped dict report).
 REPORT_SCHEMA = 2
@@ -133,15 +133,7 @@ class ConversionReport:
 
     @classmethod
     def read(cls, path: Path) -> ConversionReport:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: conversion report does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: a conversion report is a JSON object")
+        data = read_json_object(path, "conversion report")
         try:
             return cls.from_json(data, str(path))
         except TypeError as exc:  # a nested record with a missing or unknown field

@@ -14,7 +14,6 @@ come from the same :class:`BlockSpec` list, so they cannot drift apart.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hilnas.errors import ConfigError, SpaceError
-from hilnas.fileio import atomic_write_json
+from hilnas.fileio import atomic_write_json, read_json_object
 from hilnas.space import geometry
 
 if TYPE_CHECKING:
@@ -291,13 +290,7 @@ def save_arch(arch: Arch, path: Path) -> None:
 
 
 def read_arch_json(path: Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: arch file does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict) or "space" not in data:
+    data = read_json_object(path, "arch file")
+    if "space" not in data:
         raise ConfigError(f"{path}: arch JSON needs a 'space' and a 'values' object")
     return data
