@@ -51,7 +51,14 @@ const char *hal_timing_unit(void) {
 }
 uint32_t hal_calib_ticks(void) { return calib_ticks; }
 
-void hal_shutdown(int code) { hn_semihost_exit(code); }
+/* Wait until QEMU took the last byte of the SHUTDOWN reply from the UART before
+ * exiting: otherwise QEMU can exit with that byte still pending in the device
+ * and the host sees the socket close instead of the reply. */
+void hal_shutdown(int code) {
+    while (UART_STATE & STATE_TXFULL) {
+    }
+    hn_semihost_exit(code);
+}
 
 int hal_host_file_read(const char *path, uint8_t *dst, uint32_t cap, uint32_t *len) {
     return hn_semihost_read_file(path, dst, cap, len);
