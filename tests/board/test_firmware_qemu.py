@@ -7,6 +7,7 @@ its error reply and the board answers the next command.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import struct
 import sys
@@ -225,30 +226,47 @@ def test_bulk_path_reads_the_model_through_semihosting(an386: fw.Link) -> None:
 def test_corrupted_models_never_fault_the_cortex_m3(tiny: bytes, tmp_path: Path) -> None:
     """Truncations and byte flips of a real model on the M3 (no unaligned LDRD/LDM,
     no FPU): each load and run ends in a reply, never a fault (a fault would end
-    QEMU with status 3). Loaded through the semihosting bulk path to keep it fast."""
+    QEMU with status 3). Loaded through the semihosting bulk path to keep it fast.
+    A silent board names the variant, the request and QEMU's state, so a failure
+    in a long suite says which input and which request went unanswered."""
     qb = boot("mps2-an385")
     try:
         link = fw.Link(qb.transport)
-        variants = [tiny[:k] for k in (8, 24, 100, len(tiny) // 2, len(tiny) - 1)]
+        variants = [(f"first {k} bytes", tiny[:k])
+                    for k in (8, 24, 100, len(tiny) // 2, len(tiny) - 1)]  # fmt: skip
         step = max(1, len(tiny) // 48)
-        variants += [tiny[:i] + bytes([tiny[i] ^ 0xA5]) + tiny[i + 1 :]
+        variants += [(f"byte {i} ^ 0xA5", tiny[:i] + bytes([tiny[i] ^ 0xA5]) + tiny[i + 1 :])
                      for i in range(4, len(tiny), step)]  # fmt: skip
         x = bytes(64)
         statuses = set()
-        for n, v in enumerate(variants):
+        for n, (what, v) in enumerate(variants, start=1):  # seq 0 means "unknown" in errors
             path = tmp_path / f"v{n}.tflite"
             path.write_bytes(v)
             request = struct.pack("<II", len(v), zlib.crc32(v)) + str(path).encode()
-            reply = link.call(fw.MODEL_HOST_FILE, n, request)
+            with _naming(qb, f"variant {n} ({what})", "MODEL_HOST_FILE"):
+                reply = link.call(fw.MODEL_HOST_FILE, n, request)
             statuses.add(reply.status)
             if reply.opcode == fw.ERROR:
                 continue
             in_bytes = struct.unpack_from("<I", reply.payload, 16)[0]
             if 0 < in_bytes <= len(x):
-                link.ok(fw.INPUT_CHUNK, n, struct.pack("<I", 0) + x[:in_bytes])
-                link.call(fw.RUN, n, struct.pack("<HH", 1, 0))
+                with _naming(qb, f"variant {n} ({what})", "INPUT_CHUNK/RUN"):
+                    link.ok(fw.INPUT_CHUNK, n, struct.pack("<I", 0) + x[:in_bytes])
+                    link.call(fw.RUN, n, struct.pack("<HH", 1, 0))
         assert answers_ping(link, 999)
         assert qb.proc is not None and qb.proc.poll() is None, qb.stderr_tail()
         assert any(1 <= s <= 9 for s in statuses), statuses
     finally:
         qb.stop()
+
+
+@contextlib.contextmanager
+def _naming(qb: QemuBoard, variant: str, request: str) -> Iterator[None]:
+    """Re-raise a failed exchange with the input, the request and QEMU's own state."""
+    try:
+        yield
+    except AssertionError as exc:
+        state = "running" if qb.proc is not None and qb.proc.poll() is None else (
+            f"exited with {qb.proc.returncode if qb.proc else None}")
+        raise AssertionError(f"{variant}, {request}: {exc}; QEMU {state}; "
+                             f"QEMU output: {qb.stderr_tail(400)!r}") from exc
