@@ -206,6 +206,10 @@ def _settings(
         for k, v in vars(strat).items()
         if isinstance(v, int | float | str | bool) and not k.startswith("_") and k != "seed"
     }
+    config = getattr(strat, "surrogate_config", None)
+    if config is not None:
+        opts["surrogate"] = {k: list(v) if isinstance(v, tuple) else v
+                             for k, v in vars(config).items()}
     return {
         "problem": problem.name,
         "domain": problem.domain.name,

@@ -237,7 +237,12 @@ class HyTSearch(Strategy):
        most ``enumerate_limit`` members every feasible member is scored instead, which is the
        exact optimum NSGA-II approximates;
     5. non-dominated sorting of the candidates, then a greedy hypervolume-improvement pick
-       of the batch against the evaluated front.
+       of the batch against the evaluated front (``selection="hvi"``, on the acquisition
+       values; ``"ehvi"`` averages the improvement over the ensemble members instead).
+
+    Defaults (beta 0.3, trees of depth 2 or 4 picked by cross-validation, ``hvi``) come
+    from the benchmarks in ``bench/search.py``: a small beta wins when the budget is a
+    small share of the space.
     """
 
     name = "hyt"
@@ -251,6 +256,9 @@ class HyTSearch(Strategy):
         pop_size: int = 100,
         n_gen: int = 30,
         n_models: int = 5,
+        n_rounds: int = 200,
+        depths: tuple[int, ...] = (2, 4),
+        learning_rate: float = 0.2,
         threads: int = 1,
         enumerate_limit: int = 20_000,
         selection: str = "hvi",
@@ -267,7 +275,13 @@ class HyTSearch(Strategy):
         self.beta = beta
         self.pop_size = pop_size
         self.n_gen = n_gen
-        self.surrogate_config = SurrogateConfig(n_models=n_models, threads=threads)
+        self.surrogate_config = SurrogateConfig(
+            n_models=n_models,
+            n_rounds=n_rounds,
+            depths=tuple(depths),
+            learning_rate=learning_rate,
+            threads=threads,
+        )
         self.enumerate_limit = enumerate_limit
         if selection not in ("hvi", "ehvi"):
             raise SearchError(f"unknown selection {selection!r}; known: hvi, ehvi")

@@ -18,9 +18,11 @@ import xgboost as xgb
 @dataclass
 class SurrogateConfig:
     n_models: int = 5
-    n_rounds: int = 150
-    max_depth: int = 4
-    learning_rate: float = 0.1
+    n_rounds: int = 200
+    #: tree depths tried; with several, 3-fold cross-validation on the evaluated points picks
+    #: one per fit (shallow trees win on near-additive objectives, deep ones on interactions)
+    depths: tuple[int, ...] = (2, 4)
+    learning_rate: float = 0.2
     threads: int = 1
 
 
@@ -42,8 +44,9 @@ class EnsembleSurrogate:
         target = (y - self._y_mean) / self._y_scale
         rng = np.random.default_rng(self.seed)
         cfg = self.config
+        self.depth = self._pick_depth(x, target, rng)
         params = {
-            "max_depth": cfg.max_depth,
+            "max_depth": self.depth,
             "eta": cfg.learning_rate,
             "nthread": cfg.threads,
             "tree_method": "hist",
@@ -59,6 +62,34 @@ class EnsembleSurrogate:
                 xgb.train({**params, "seed": self.seed * 1000 + m}, dtrain, cfg.n_rounds)
             )
         return self
+
+    def _params(self, depth: int) -> dict[str, object]:
+        return {
+            "max_depth": depth,
+            "eta": self.config.learning_rate,
+            "nthread": self.config.threads,
+            "tree_method": "hist",
+            "objective": "reg:squarederror",
+            "verbosity": 0,
+            "seed": self.seed,
+        }
+
+    def _pick_depth(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> int:
+        depths = self.config.depths
+        if len(depths) == 1 or len(x) < 12:
+            return depths[0]
+        folds = np.array_split(rng.permutation(len(x)), 3)
+        errors = []
+        for depth in depths:
+            err = 0.0
+            for k, test in enumerate(folds):
+                train = np.concatenate([f for j, f in enumerate(folds) if j != k])
+                dtrain = xgb.DMatrix(x[train], label=y[train], nthread=self.config.threads)
+                booster = xgb.train(self._params(depth), dtrain, self.config.n_rounds)
+                pred = booster.predict(xgb.DMatrix(x[test], nthread=self.config.threads))
+                err += float(np.sum((pred - y[test]) ** 2))
+            errors.append(err)
+        return depths[int(np.argmin(errors))]
 
     def members(self, x: np.ndarray) -> np.ndarray:
         """Every ensemble member's prediction (rows = members): posterior-like samples."""

@@ -109,7 +109,7 @@ HYBRID_TABLE_KNOBS = {
 }
 
 
-def hybrid_table_rows() -> list[dict[str, Any]]:
+def hybrid_table_rows(noise: float = 0.0005) -> list[dict[str, Any]]:
     """Rows of the reduced hybrid space (``HYBRID_TABLE_KNOBS``; others at their smallest),
     with MACs/parameters from the space's real block list and a structured accuracy model."""
     from itertools import product
@@ -139,7 +139,7 @@ def hybrid_table_rows() -> list[dict[str, Any]]:
             + 0.012 * (u[2] == 0.5) - 0.004 * (u[2] == 1)
             + 0.015 * u[3] * (u[0] == 1) - 0.004 * u[3] * (u[0] < 1)
             + 0.002 * u[4]
-            + _jitter(key, 0.002)
+            + _jitter(key, noise)
         )
         latency = macs / 2.5e4 * (1 + 0.08 * (combo[4] - 1)) + 0.3 * len(space.blocks(arch))
         rows.append(
