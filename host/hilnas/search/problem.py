@@ -341,7 +341,7 @@ class Problem:
         if bad:
             raise AssertionError(f"refusing to evaluate infeasible candidates: {bad[:3]}")
         results: list[dict[str, float]] = [
-            {o.name: f.costs[o.name] for o in self.cost_objectives} for f in verdicts
+            {o.name: f.costs.get(o.name, math.nan) for o in self.objectives} for f in verdicts
         ]
         if self.evaluator_objectives and vectors:
             measured = list(self.evaluate_fn([self.domain.decode(v) for v in vectors]))

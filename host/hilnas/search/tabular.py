@@ -102,7 +102,7 @@ def table_problem(
             )
     rest = [c for c in columns if c not in numeric and c != "row"]
     if knobs is None:
-        knobs = [c for c in rest if len({r[c] for r in rows}) <= MAX_KNOB_LEVELS]
+        knobs = _default_knobs(rows, rest)
     extra = [
         c for c in rest if c not in knobs and all(isinstance(r[c], int | float) for r in rows)
     ]
@@ -127,6 +127,21 @@ def table_problem(
         reference=reference,
         name=f"table:{path.name}",
     )
+
+
+def _default_knobs(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
+    """Columns in file order with few distinct values, until they tell every row apart.
+
+    A later column (parameters, MACs) is then a function of the knobs within the table: it
+    stays a surrogate feature but is no knob for the baselines to mutate.
+    """
+    knobs: list[str] = []
+    for col in columns:
+        if len({tuple(r[k] for k in knobs) for r in rows}) == len(rows) and knobs:
+            break
+        if len({r[col] for r in rows}) <= MAX_KNOB_LEVELS:
+            knobs.append(col)
+    return knobs
 
 
 class TableEvaluator:
