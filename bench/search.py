@@ -1,0 +1,129 @@
+"""Search strategies on problems with known Pareto fronts (issue #12 acceptance).
+
+For each problem, every strategy runs with seeds 0..N-1 (default 10) for one budget of
+true evaluations, chosen so that random search finds at most ~30% of the true Pareto
+points; prints per problem and strategy the median number (and share) of true Pareto
+points found and the median hypervolume, and checks the acceptance (HyT-Search >= 95% of
+the front, random <= 30%, HyT's hypervolume above every baseline's). Then times one
+HyT-Search iteration (surrogate fit + NSGA-II on the acquisition + selection) with 1,000
+evaluated architectures of the real hybrid space (analytic costs, 2 threads).
+
+Problems:
+  hybrid-table   tests/search/data/hybrid_table.csv: 243 members of a reduced hybrid space,
+                 MACs/params from its real block list, structured accuracy model; accuracy
+                 and latency both black-box (HyT-NAS's tabular setting).
+  hybrid-noisy   the same table with 4x the accuracy noise (front points set by noise).
+  board-like     7 knobs (5,184 members), LUT-like latency/SRAM costs with hard budgets and
+                 an "infeasible" flag; accuracy black-box, latency a known cost.
+  zdt-grid       ZDT1 on a 16x5^4 integer grid (10,000 members), both objectives black-box.
+
+    PYTHONPATH=host .venv/bin/python bench/search.py [--seeds 10] [--problems a,b] [-o DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+from hilnas.search import Objective, Problem, SpaceDomain, table_problem
+from hilnas.search.compare import compare, write_compare
+from hilnas.search.costs import AnalyticCosts
+from hilnas.search.strategies import HyTSearch
+from hilnas.search.synthetic import board_like, zdt_grid
+from hilnas.space import get_space
+from rich.console import Console
+from rich.table import Table
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "search" / "data"
+STRATEGIES = ("hyt", "random", "nsga2", "evolution")
+
+
+def problems() -> dict[str, tuple[object, int]]:
+    """name -> (problem factory, budget)."""
+
+    def table(name: str):  # type: ignore[no-untyped-def]
+        return lambda: table_problem(DATA / name, ["accuracy"], ["latency_ms"])
+
+    return {
+        "hybrid-table": (table("hybrid_table.csv"), 70),
+        "hybrid-noisy": (table("hybrid_table_noisy.csv"), 70),
+        "board-like": (board_like, 300),
+        "zdt-grid": (zdt_grid, 150),
+    }
+
+
+def overhead_with_1000_points(console: Console) -> float:
+    """Seconds of one HyT iteration after 1,000 evaluations on the real hybrid space."""
+    space = get_space("hybrid")
+    costs = AnalyticCosts(space)
+
+    def proxy(archs):  # type: ignore[no-untyped-def]
+        return [{"accuracy": 1 - 1 / (1 + c["params"] / 4e3)} for c in costs(archs)]
+
+    top = costs([space.largest()])[0]["latency_ms"]
+    problem = Problem(
+        SpaceDomain(space),
+        [Objective("accuracy", "max"), Objective("latency_ms", "min", "cost")],
+        proxy,
+        costs_fn=costs,
+        constraints={"latency_ms": 0.5 * top},
+    )
+    strat = HyTSearch(batch_size=10, threads=2).setup(problem, seed=0, budget=2000)
+    xs = problem.sample_feasible(random.Random(1), 1000)
+    strat.tell(xs, problem.to_min(problem.evaluate(xs)))
+    t0 = time.perf_counter()
+    batch = strat._next_batch(10)
+    total = time.perf_counter() - t0
+    t = strat.timings[-1]
+    console.print(
+        f"HyT iteration with {len(xs)} evaluated points: {total:.2f} s "
+        f"(fit {t['fit_s']:.2f}, NSGA-II {t['optimise_s']:.2f}, select {t['select_s']:.2f}); "
+        f"batch of {len(batch)}; target <= 5 s"
+    )
+    return total
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--problems", default=",".join(problems()))
+    ap.add_argument("-o", "--out", type=Path, default=Path("runs/bench-search"))
+    args = ap.parse_args()
+    console = Console()
+    verdicts = []
+    for name in args.problems.split(","):
+        make, budget = problems()[name]
+        res = compare(make, STRATEGIES, range(args.seeds), budget,  # type: ignore[arg-type]
+                      progress=lambda m: console.print(m, highlight=False))
+        write_compare(res, args.out / name)
+        n_front = res["true_front_size"]
+        table = Table(title=f"{name}: {n_front} true Pareto points, budget {budget}, "
+                            f"{args.seeds} seeds (medians)")
+        for col in ("strategy", "found", "share", "hypervolume", "overhead s/iter"):
+            table.add_column(col)
+        for s, r in res["strategies"].items():
+            oh = r["mean_overhead_s"]
+            table.add_row(s, f"{r['median_found']:.1f}", f"{100 * r['median_found_fraction']:.0f}%",
+                          f"{r['median_hypervolume']:.5g}", "-" if oh is None else f"{oh:.2f}")
+        console.print(table)
+        st = res["strategies"]
+        hyt_hv = st["hyt"]["median_hypervolume"]
+        ok = (st["hyt"]["median_found_fraction"] >= 0.95
+              and st["random"]["median_found_fraction"] <= 0.30
+              and all(hyt_hv > st[b]["median_hypervolume"] for b in STRATEGIES[1:]))
+        verdicts.append((name, ok))
+    oh = overhead_with_1000_points(console)
+    for name, ok in verdicts:
+        console.print(f"acceptance {name}: {'PASS' if ok else 'FAIL'} "
+                      "(HyT >= 95% of front, random <= 30%, HyT hypervolume > every baseline)")
+    console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} s)")
+    console.print(f"curves and plots in {args.out}/<problem>/")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())

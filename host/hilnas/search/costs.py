@@ -1,0 +1,138 @@
+"""Cost functions: what a candidate will cost on the board, known before it is evaluated.
+
+A cost function takes decoded candidates (``Arch`` objects for a space) and returns one
+mapping of named costs per candidate; ``"infeasible": reason`` marks one the board cannot
+run whatever the budgets. :class:`LutCosts` reads the board's latency/memory lookup tables
+(``hilnas.lut``, imported only when used); :class:`AnalyticCosts` counts MACs/parameters
+from a space's block list — a real, deterministic stand-in where no LUT exists (tests,
+benchmarks), never a description of any board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hilnas.search.problem import INFEASIBLE, SearchError
+
+#: The fields a LUT prediction carries, as the search reads them.
+LUT_FIELDS = (
+    "latency",
+    "latency_ms",
+    "arena_bytes",
+    "sram_bytes",
+    "model_bytes",
+    "flash_bytes",
+    "n_ops",
+    "n_tensors",
+)
+
+
+class LutCosts:
+    """Costs from a LUT predictor: every field of :data:`LUT_FIELDS` per architecture.
+
+    A LUT miss (a block the table has never measured) makes the candidate infeasible with
+    the missing key as the reason: a latency nobody measured cannot be shown to fit.
+    """
+
+    def __init__(self, predictor: Any) -> None:
+        self.predictor = predictor
+
+    def __call__(self, archs: Sequence[Any]) -> list[dict[str, Any]]:
+        from hilnas.errors import LutMissError
+
+        out: list[dict[str, Any]] = []
+        for arch in archs:
+            try:
+                pred = self.predictor.predict(arch)
+            except LutMissError as exc:
+                out.append({INFEASIBLE: f"no LUT entry for {exc.key}"})
+                continue
+            row: dict[str, Any] = {}
+            for name in LUT_FIELDS:
+                value = pred[name] if isinstance(pred, dict) else getattr(pred, name, None)
+                if value is not None:
+                    row[name] = float(value)
+            out.append(row)
+        return out
+
+
+def load_lut_costs(lut_path: Path, space: Any, board: str) -> LutCosts:
+    """Open ``lut_path`` with ``hilnas.lut`` (refused clearly when this build lacks it)."""
+    try:
+        import hilnas.lut as lut
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("hilnas.lut", "hilnas"):
+            raise
+        raise SearchError(
+            "`hilnas search --lut` needs the LUT predictor (hilnas.lut), which this build "
+            "does not have yet; strategies can still be compared on a table with "
+            "`hilnas search table`"
+        ) from None
+    if not Path(lut_path).is_file():
+        raise SearchError(f"{lut_path}: LUT file does not exist")
+    loader = getattr(lut, "load_predictor", None)
+    if loader is None:
+        raise SearchError(
+            "hilnas.lut has no load_predictor(path, space=..., board=...); "
+            "the search cannot read its predictions"
+        )
+    return LutCosts(loader(Path(lut_path), space=space, board=board))
+
+
+# ---------------------------------------------------------------------------- analytic
+def block_macs(
+    kind: str, hwc_in: tuple[int, int, int], hwc_out: tuple[int, int, int], params: dict[str, int]
+) -> tuple[float, float]:
+    """(MACs, weights) of one block from its NHWC shapes and settings."""
+    h, w, c = hwc_in
+    ho, wo, co = hwc_out
+    if kind == "conv":
+        k = params.get("kernel", 3)
+        return ho * wo * co * c * k * k, co * c * k * k
+    if kind == "mbconv":
+        e, k = params.get("expand", c), params.get("kernel", 3)
+        macs = h * w * c * e + ho * wo * e * k * k + ho * wo * e * co
+        return macs, c * e + e * k * k + e * co
+    if kind == "attention":
+        p = max(1, params.get("patch", 1))
+        tokens, kv = h * w, max(1, h // p) * max(1, w // p)
+        ffn = params.get("ffn", c)
+        macs = tokens * 4 * c * c + 2 * tokens * kv * c + 2 * tokens * c * ffn
+        return macs, 4 * c * c + 2 * c * ffn
+    return h * w * c + c * co, c * co
+
+
+class AnalyticCosts:
+    """MACs, weights, block count and a MAC-proportional ``latency_ms`` of space members.
+
+    ``macs_per_ms`` converts MACs to a nominal latency so the same budgets and plots work
+    as with a LUT; it describes no board.
+    """
+
+    def __init__(self, space: Any, macs_per_ms: float = 25_000.0, max_blocks: int | None = None):
+        self.space = space
+        self.macs_per_ms = macs_per_ms
+        self.max_blocks = max_blocks
+        self.calls = 0
+
+    def __call__(self, archs: Sequence[Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for arch in archs:
+            self.calls += 1
+            blocks = self.space.blocks(arch)
+            macs = weights = 0.0
+            for b in blocks:
+                m, w = block_macs(b.kind, b.input_hwc, b.output_hwc, dict(b.params))
+                macs, weights = macs + m, weights + w
+            row: dict[str, Any] = {
+                "macs": macs,
+                "params": weights,
+                "n_blocks": float(len(blocks)),
+                "latency_ms": macs / self.macs_per_ms,
+            }
+            if self.max_blocks is not None and len(blocks) > self.max_blocks:
+                row[INFEASIBLE] = f"{len(blocks)} blocks > {self.max_blocks}"
+            out.append(row)
+        return out
