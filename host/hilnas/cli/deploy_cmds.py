@@ -42,11 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "hilnas.lut is installed")
     p.add_argument("--predicted", default=None, metavar="JSON",
                    help="prediction to compare with: a JSON file or inline JSON with keys "
-                   "latency, arena_bytes, sram_bytes, flash_bytes, model_bytes, n_ops")
+                   "latency, arena_bytes, sram_bytes, flash_bytes, model_bytes, n_ops, n_tensors")
     p.add_argument("--port", default=None, help="serial port of a real board")
     p.add_argument("--probe", default=None, help="debug probe serial number (flashing)")
-    p.add_argument("--flash-tool", default=None, help="pyocd, openocd or st-flash "
-                   "(default: the board profile's)")
+    p.add_argument("--tool", choices=("pyocd", "openocd", "st-flash"), default=None,
+                   help="flasher for a real board (default: the board profile's)")
     p.set_defaults(handler=_run)
 
 
@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     options = DeployOptions(
         finetune_epochs=args.finetune_epochs, stream=args.stream, route=args.route,
         test_images=args.test_images, runs=args.runs, predicted=parse_predicted(args.predicted),
-        lut=args.lut, port=args.port, probe=args.probe, flash_tool=args.flash_tool,
+        lut=args.lut, port=args.port, probe=args.probe, flash_tool=args.tool,
     )
     if args.lut is not None and not args.lut.is_file():
         raise ConfigError(f"--lut {args.lut}: file does not exist")

@@ -9,7 +9,7 @@ Public API:
     accuracy, latency, arena, stack, flash and SRAM against budgets and predictions) and
     write ``out_dir`` (ELF/HEX/BIN, .tflite, C array, LUT used, report.md + report.json).
     ``options.predicted`` takes a prediction (keys in :data:`PREDICTION_KEYS`: latency in
-    the board's unit, arena_bytes, sram_bytes, flash_bytes, model_bytes, n_ops).
+    the board's unit, arena_bytes, sram_bytes, flash_bytes, model_bytes, n_ops, n_tensors).
 
 ``model_figures(budget, model_bytes, arena_bytes, n_ops, n_tensors, stream)`` /
 ``refuse_if_over(board, figures)``

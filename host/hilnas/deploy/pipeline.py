@@ -44,7 +44,7 @@ from hilnas.board.profiles import (
 )
 from hilnas.deploy.budget import Figure, model_figures, refuse_if_over
 from hilnas.deploy.report import Comparison, DeployReport, write_report
-from hilnas.errors import ConfigError, OutputError
+from hilnas.errors import ConfigError, HilnasError, OutputError
 
 Log = Callable[[str], None]
 MODEL_NAME = "model.tflite"
@@ -58,6 +58,7 @@ PREDICTION_KEYS = {
     "flash_bytes": "flash image",
     "model_bytes": "model",
     "n_ops": "ops",
+    "n_tensors": "tensors",
 }
 
 
@@ -175,22 +176,48 @@ def cached_conversion(sub: _Subnet, ckpt: Path, stage_dir: Path, opts: DeployOpt
             shutil.copy2(stage_dir / n, tmp / n)
         shutil.rmtree(cache, ignore_errors=True)
         os.replace(tmp, cache)
+        prune_conversions()
     return conv
 
 
-def budget_figures(model: bytes, profile: BoardProfile, stream: bool) -> list[Figure]:
-    """The converted model's figures against the board (engine arena from the host build)."""
+def prune_conversions(keep: int = 8) -> None:
+    """Keep the ``keep`` newest cached conversions: each deploy of a new member adds one."""
+    entries = sorted((d for d in CONVERSION_CACHE.iterdir() if not d.name.startswith(".")),
+                     key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def budget_figures(model: bytes, profile: BoardProfile, stream: bool, tflm_arena: int
+                   ) -> list[Figure]:
+    """The converted model's figures against the board.
+
+    The arena is the engine's own figure (its host build plans the same arena the board
+    will); should the engine refuse the model (e.g. more ops than its tables hold), TFLM's
+    figure stands in so that the refusal still names every figure over budget, and the
+    engine's reason is raised if nothing is.
+    """
     from hilnas.convert.tflite_reader import read_model
     from hilnas.engine.binding import Engine
+    from hilnas.errors import EngineError
 
     info = read_model(model, "deployed model")
-    engine = Engine(model, timing=False)
+    failure: EngineError | None = None
     try:
-        arena = engine.arena_required
-    finally:
-        engine.close()
-    return model_figures(profile.budget(), len(model), arena, len(info.ops), len(info.tensors),
-                         stream)
+        engine = Engine(model, timing=False)
+    except EngineError as exc:
+        failure, arena, source = exc, tflm_arena, "TFLM (the engine refused the model)"
+    else:
+        try:
+            arena, source = engine.arena_required, "engine (host build)"
+        finally:
+            engine.close()
+    figures = model_figures(profile.budget(), len(model), arena, len(info.ops),
+                            len(info.tensors), stream, arena_source=source)
+    refuse_if_over(profile.name, figures)
+    if failure is not None:
+        raise failure
+    return figures
 
 
 def require_buildable_profile(profile: BoardProfile) -> None:
@@ -264,9 +291,9 @@ def compare_predictions(predicted: dict[str, float] | None, source: str, measure
         if key not in PREDICTION_KEYS or not isinstance(value, int | float):
             notes.append(f"prediction {key!r} not compared (known: {', '.join(PREDICTION_KEYS)})")
             continue
+        units = {"latency": unit, "n_ops": "ops", "n_tensors": "tensors"}
         comparisons.append(Comparison(PREDICTION_KEYS[key], float(value), float(measured[key]),
-                                      unit if key == "latency" else
-                                      ("ops" if key == "n_ops" else "B"), source))
+                                      units.get(key, "B"), source))
     return comparisons, notes
 
 
@@ -279,7 +306,10 @@ def predict_with_lut(lut: Path, arch: Any, log: Log) -> tuple[dict[str, float] |
     predict = getattr(lut_mod, "predict_arch", None)
     if predict is None:
         return None, "LUT prediction skipped: hilnas.lut has no predict_arch(lut_path, arch)"
-    result = predict(lut, arch)
+    try:
+        result = predict(lut, arch)
+    except HilnasError as exc:  # e.g. a LUT miss: the deploy's own figures still stand
+        return None, f"LUT prediction skipped: {exc}"
     figures = result if isinstance(result, dict) else asdict(result)
     log(f"LUT prediction from {lut}: {figures}")
     return {k: v for k, v in figures.items() if k in PREDICTION_KEYS}, f"LUT {Path(lut).name}"
@@ -374,8 +404,7 @@ def _deploy_into(stage: Path, arch_path: Path, ckpt: Path, profile: BoardProfile
     log(f"  route {conv.route}: {len(model):,} B flatbuffer, TFLM arena {conv.arena_bytes:,} B")
 
     log(f"[3/7] budgets of {profile.name} ({'RAM slot' if opts.stream else 'flash'} deploy)")
-    figures = budget_figures(model, profile, opts.stream)
-    refuse_if_over(profile.name, figures)
+    figures = budget_figures(model, profile, opts.stream, conv.arena_bytes)
     for f in figures:
         log(f"  {f.name}: {f.needed:,} of {f.available:,} {f.unit}")
     require_buildable_profile(profile)
@@ -429,7 +458,8 @@ def _finish_report(stage: Path, sub: _Subnet, conv: Any, profile: BoardProfile,
                 notes.append(note)
     measured = {"latency": device.latency_median, "arena_bytes": device.arena_bytes,
                 "sram_bytes": memory["sram_used_bytes"], "flash_bytes": memory["flash_image_bytes"],
-                "model_bytes": device.model_bytes, "n_ops": device.n_ops}
+                "model_bytes": device.model_bytes, "n_ops": device.n_ops,
+                "n_tensors": figures[3].needed}
     comparisons, extra = compare_predictions(predicted, source, measured, device.timing_unit)
     notes += extra
     comparisons.insert(0, Comparison("tensor arena", figures[1].needed, device.arena_bytes, "B",
