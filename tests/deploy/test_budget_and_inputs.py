@@ -79,3 +79,14 @@ def test_unknown_board_and_bad_profile_file_are_config_errors(tmp_path: Path) ->
     bad.write_text("name: mps2-an386\n")
     with pytest.raises(ConfigError, match=r"mps2-an386\.yaml"):
         resolve_board(bad)
+
+
+@pytest.mark.parametrize("option, value", [("test_images", 0), ("runs", 0),
+                                           ("finetune_epochs", -1)])
+def test_bad_options_fail_before_any_work(tmp_path: Path, option: str, value: int) -> None:
+    from hilnas.deploy import DeployOptions, deploy
+
+    with pytest.raises(ConfigError, match="must be at least"):
+        deploy(tmp_path / "missing.json", tmp_path / "missing.pt", "mps2-an386",
+               tmp_path / "out", DeployOptions(**{option: value}))
+    assert not (tmp_path / "out").exists()

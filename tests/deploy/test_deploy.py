@@ -23,6 +23,7 @@ from hilnas.deploy import (
     DeployOptions,
     DeviceMismatchError,
     deploy,
+    read_report,
 )
 from hilnas.space import get_space, save_arch
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
@@ -78,6 +79,8 @@ def test_member_runs_from_flash_bit_exact_with_tflm(deployed) -> None:
     md = (out / "report.md").read_text()
     assert md.count("](data:image/png;base64,") == 2 and f"{IMAGES} of {IMAGES}" in md
     assert any(line.startswith("[6/7] verify") for line in lines)
+    again = read_report(out / "report.json")
+    assert again.to_json() == report and again.comparisons[0].error is not None
 
 
 def _tight_profile(tmp_path: Path, edit: dict[str, Any]) -> Path:
@@ -148,3 +151,35 @@ def test_output_that_differs_from_tflm_fails_the_deploy(
     assert (f"first at image 0, byte {e.byte}: board {e.board_value}, TFLM {e.tflm_value}"
             in str(e))
     assert not target.exists() and not list(tmp_path.glob(".out.*"))
+
+
+def test_real_board_firmware_links_the_model_into_its_flash(deployed, tmp_path: Path) -> None:
+    """Real boards are compile-tested only: the deploy image for one builds and fits."""
+    from hilnas.board.build import build_firmware
+    from hilnas.board.profiles import load_profile
+    from hilnas.deploy.firmware import export_images, image_memory
+
+    out, _, _ = deployed
+    model = (out / "model.tflite").read_bytes()
+    profile = load_profile("nucleo-l4r5zi")
+    images = export_images(build_firmware(profile, builtin_model=out / "model.tflite").elf,
+                           tmp_path)
+    mem = image_memory(images["elf"])
+    assert len(model) < mem.flash_bytes <= profile.flash_bytes
+    assert mem.flash_bytes - len(model) <= profile.firmware_flash_bytes
+    binary = images["bin"].read_bytes()
+    assert mem.flash_bytes <= len(binary) < mem.flash_bytes + 1024  # alignment gaps only
+    assert binary.find(model) > 0  # the model is in the flash image
+    assert images["hex"].read_text().startswith(":")
+
+
+def test_stream_keeps_the_streaming_firmware_and_checks_the_ram_slot(
+    deployed, tiny_supernet: Path, arch_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    report = deploy(arch_path, tiny_supernet, BOARD, out,
+                    DeployOptions(test_images=2, runs=1, stream=True), log=lambda _: None)
+    assert report.load_path == "uart" and report.device["bit_exact_images"] == 2
+    assert report.budget[0]["name"] == "model slot"
+    assert report.device["identity"]["builtin_model_bytes"] == 0  # nothing linked into flash
+    assert "model slot" in report.memory_checks[-1]["source"]

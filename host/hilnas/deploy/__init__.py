@@ -11,6 +11,9 @@ Public API:
     ``options.predicted`` takes a prediction (keys in :data:`PREDICTION_KEYS`: latency in
     the board's unit, arena_bytes, sram_bytes, flash_bytes, model_bytes, n_ops, n_tensors).
 
+``read_report(path) -> DeployReport``
+    A report.json back as the typed record (checks ``schema_version``).
+
 ``model_figures(budget, model_bytes, arena_bytes, n_ops, n_tensors, stream)`` /
 ``refuse_if_over(board, figures)``
     The budget check on its own (what the search's constraints mean on the board).
@@ -30,6 +33,7 @@ _LAZY = {
     "PREDICTION_KEYS": "hilnas.deploy.pipeline",
     "DeployReport": "hilnas.deploy.report",
     "SCHEMA_VERSION": "hilnas.deploy.report",
+    "read_report": "hilnas.deploy.report",
     "BudgetExceededError": "hilnas.deploy.budget",
     "Figure": "hilnas.deploy.budget",
     "model_figures": "hilnas.deploy.budget",

@@ -112,8 +112,6 @@ def extract_subnet(arch_path: Path, ckpt: Path, epochs: int, n_test: int, log: L
 
         history = finetune(module, trained.data, res, trained.config, epochs, log)
     test_x, test_y = trained.data.split("test")
-    if n_test < 1:
-        raise ConfigError(f"--test-images must be at least 1, got {n_test}")
     n = min(n_test, len(test_x))
     x = resize(test_x[:n], res).numpy().astype(np.float32)
     return _Subnet(arch, module, trained, x, test_y[:n].numpy(), history)
@@ -372,8 +370,10 @@ def deploy(
     if profile.is_host:
         raise ConfigError(f"{profile.name} is the host-native board; deploy targets Cortex-M "
                           "boards (emulated or real)")
-    if opts.finetune_epochs < 0:
-        raise ConfigError(f"--finetune-epochs must be >= 0, got {opts.finetune_epochs}")
+    for name, value, least in (("--finetune-epochs", opts.finetune_epochs, 0),
+                               ("--test-images", opts.test_images, 1), ("--runs", opts.runs, 1)):
+        if value < least:
+            raise ConfigError(f"{name} must be at least {least}, got {value}")
     t0 = time.monotonic()
     out_dir = Path(out_dir)
     stage = _stage_dir(out_dir)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hilnas.errors import ConfigError
 from hilnas.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 SCHEMA_VERSION = 1
@@ -73,6 +75,21 @@ class DeployReport:
         data = asdict(self)
         data["comparisons"] = [c.to_json() for c in self.comparisons]
         return data
+
+
+def read_report(path: Path) -> DeployReport:
+    """Load a report.json written by :func:`write_report` (a resumed job reuses it)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable deploy report ({exc})") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise ConfigError(f"{path}: deploy report schema_version {version!r}, this hilnas "
+                          f"reads {SCHEMA_VERSION}")
+    comparisons = [Comparison(**{k: v for k, v in c.items() if k != "error"})
+                   for c in data.pop("comparisons")]
+    return DeployReport(**data, comparisons=comparisons)
 
 
 # ---------------------------------------------------------------- plots
