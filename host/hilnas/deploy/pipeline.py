@@ -396,7 +396,7 @@ def _deploy_into(stage: Path, arch_path: Path, ckpt: Path, profile: BoardProfile
     from hilnas.deploy.verify import verify_on_board
 
     log(f"[1/7] extract {arch_path.name} from {ckpt}"
-        + (f", fine-tune {opts.finetune_epochs} epochs" if opts.finetune_epochs else ""))
+        + (f", fine-tune {opts.finetune_epochs} epoch(s)" if opts.finetune_epochs else ""))
     sub = extract_subnet(arch_path, ckpt, opts.finetune_epochs, opts.test_images, log)
     log("[2/7] convert to a checked full-int8 TFLite Micro model")
     conv = cached_conversion(sub, ckpt, stage, opts, log)
