@@ -148,19 +148,39 @@ def _find_artifact(build_dir: Path) -> Path:
     raise BoardError(f"the firmware build in {build_dir} produced no {TARGET}(.elf)")
 
 
-def build_firmware(profile: BoardProfile, force: bool = False, jobs: int = 2) -> FirmwareImage:
-    """The firmware image for ``profile``, built now or taken from the cache."""
+def _read_model(path: Path) -> bytes:
+    if not path.is_file():
+        raise BoardError(f"model to link into flash {path} does not exist")
+    return path.read_bytes()
+
+
+def build_firmware(
+    profile: BoardProfile, force: bool = False, jobs: int = 2, builtin_model: Path | None = None
+) -> FirmwareImage:
+    """The firmware image for ``profile``, built now or taken from the cache.
+
+    ``builtin_model`` links that .tflite into flash (MODEL_BUILTIN, what deploy ships);
+    its bytes join the cache key, and such builds live beside the plain ones
+    (``<board>-model_<hash>``) so that deploying never evicts the profiling firmware.
+    """
     if not (FIRMWARE_DIR / "CMakeLists.txt").is_file():
         raise BoardError(f"no firmware sources: {FIRMWARE_DIR / 'CMakeLists.txt'} is missing")
     flags = cmake_flags(profile)
-    digest = source_hash(profile, flags)
-    out_dir = CACHE_DIR / f"{profile.name}-{digest}"
+    model = None if builtin_model is None else _read_model(Path(builtin_model))
+    tag = "" if model is None else "model_"
+    key = flags if model is None else [*flags, hashlib.sha256(model).hexdigest()]
+    digest = source_hash(profile, key)
+    out_dir = CACHE_DIR / f"{profile.name}-{tag}{digest}"
     suffix = "" if profile.core == "host" else ".elf"
     image = out_dir / f"{TARGET}{suffix}"
     if image.is_file() and not force:
         return FirmwareImage(profile.name, image, digest, cached=True)
     _require_tools(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if model is not None:  # a private copy: the build must not see the caller's file change
+        linked = out_dir / "builtin_model.tflite"
+        linked.write_bytes(model)
+        flags = [*flags, f"-DHN_BUILTIN_MODEL={linked}"]
     with tempfile.TemporaryDirectory(prefix="build-", dir=out_dir) as tmp:
         build_dir = Path(tmp)
         config = write_firmware_config(profile, build_dir / CONFIG_NAME)
@@ -175,16 +195,19 @@ def build_firmware(profile: BoardProfile, force: bool = False, jobs: int = 2) ->
     atomic_write_bytes(out_dir / "build.json", json.dumps(
         {"board": profile.name, "flags": flags, "hash": digest}, indent=1).encode())
     prune_cache(profile.name)
+    prune_cache(profile.name, keep=2, tag="model_")
     return FirmwareImage(profile.name, image, digest, cached=False)
 
 
-def prune_cache(board: str, keep: int = 3) -> None:
+def prune_cache(board: str, keep: int = 3, tag: str = "") -> None:
     """Drop all but the ``keep`` newest builds of ``board``: every source edit adds one.
 
+    ``tag`` selects one kind of build (``"model_"``: a model linked into flash).
     A QEMU started from a pruned ELF keeps running (it read the file at start).
     """
+    prefix = f"{board}-{tag}"
     builds = sorted(
-        (d for d in CACHE_DIR.glob(f"{board}-*") if d.name[len(board) + 1 :].isalnum()),
+        (d for d in CACHE_DIR.glob(f"{prefix}*") if d.name[len(prefix) :].isalnum()),
         key=lambda d: d.stat().st_mtime,
         reverse=True,
     )

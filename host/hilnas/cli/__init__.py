@@ -24,6 +24,7 @@ GROUP_MODULES = (
     "hilnas.cli.engine_cmds",
     "hilnas.cli.board_cmds",
     "hilnas.cli.search_cmds",
+    "hilnas.cli.deploy_cmds",
     "hilnas.cli.demo_cmds",
 )
 

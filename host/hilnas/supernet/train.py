@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from hilnas.space import Arch, get_space
 from hilnas.supernet.supernet import Supernet, evaluate_arch
 
 CKPT_NAME = "supernet.pt"
+#: Seconds between plain progress lines when the output is not a terminal.
+HEARTBEAT_S = 30.0
 
 
 @dataclass
@@ -198,9 +201,13 @@ class SupernetTrainer:
             return 0.5 * soft_cross_entropy(logits, teacher) + 0.5 * F.cross_entropy(logits, y)
         return F.cross_entropy(logits, y, label_smoothing=0.1)
 
-    def run_epoch(self, progress: Any = None, task: Any = None) -> float:
+    def run_epoch(
+        self, progress: Any = None, task: Any = None, heartbeat: Callable[[str], None] | None = None
+    ) -> float:
+        """One epoch; ``heartbeat`` gets a plain line every HEARTBEAT_S seconds (log files)."""
         order = torch.randperm(len(self.data.train_x), generator=self.gen)
         total, start = 0.0, time.perf_counter()
+        last_beat = time.monotonic()
         for i in range(self.steps_per_epoch):
             idx = order[i * self.cfg.batch_size : (i + 1) * self.cfg.batch_size]
             x = random_shift(self.data.train_x[idx], self.cfg.max_shift, self.gen).to(self.device)
@@ -208,6 +215,10 @@ class SupernetTrainer:
             self.images_seen += len(idx)
             if progress is not None:
                 progress.advance(task)
+            if heartbeat is not None and time.monotonic() - last_beat >= HEARTBEAT_S:
+                last_beat = time.monotonic()
+                heartbeat(f"supernet {self.space.name}: epoch {self.epoch + 1}/{self.cfg.epochs}, "
+                          f"step {i + 1}/{self.steps_per_epoch}, loss {total / (i + 1):.3f}")
         self.train_seconds += time.perf_counter() - start
         return total / self.steps_per_epoch
 
@@ -241,12 +252,15 @@ class SupernetTrainer:
             TextColumn("{task.fields[info]}"),
         ]
         with Progress(*columns, disable=not show_progress) as progress:
+            # Off a terminal (a log file, CI) rich draws no bar: print plain lines instead.
+            plain = show_progress and not progress.console.is_terminal
+            beat = progress.console.print if plain else None
             total = self.cfg.epochs * self.steps_per_epoch
             task = progress.add_task(
                 self.space.name, total=total, completed=self.epoch * self.steps_per_epoch, info=""
             )
             while self.epoch < last:
-                loss = self.run_epoch(progress, task)
+                loss = self.run_epoch(progress, task, beat)
                 self.epoch += 1
                 record = {
                     "epoch": self.epoch,
@@ -257,11 +271,12 @@ class SupernetTrainer:
                 }
                 self.history.append(record)
                 self.save()
-                progress.update(
-                    task,
-                    info=f"loss {loss:.3f} val L {record['val_largest']:.3f} "
-                    f"S {record['val_smallest']:.3f}",
-                )
+                info = (f"loss {loss:.3f} val L {record['val_largest']:.3f} "
+                        f"S {record['val_smallest']:.3f}")
+                progress.update(task, info=info)
+                if beat is not None:
+                    beat(f"supernet {self.space.name}: epoch {self.epoch}/{self.cfg.epochs} done, "
+                         f"{info}, {record['images_per_s']} img/s", highlight=False)
         return self.history
 
 
