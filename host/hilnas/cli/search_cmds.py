@@ -78,8 +78,7 @@ def _table_args(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------------- handlers
 def cmd_search(args: argparse.Namespace) -> int:
     from hilnas.board.profiles import load_profile
-    from hilnas.search import Objective, Problem, SpaceDomain
-    from hilnas.search.budgets import board_constraints, require_reachable
+    from hilnas.search.budgets import board_problem
     from hilnas.search.costs import load_lut_costs
     from hilnas.search.evaluators import SupernetAccuracy
     from hilnas.search.problem import SearchError
@@ -92,23 +91,13 @@ def cmd_search(args: argparse.Namespace) -> int:
                           "(or use `hilnas search table`)")
     _check_budget(args.budget)
     space = get_space(args.space)
-    bounds = board_constraints(load_profile(args.board).budget(), args.latency_ms,
-                               args.latency, args.sram_kb, args.flash_kb)
+    budget = load_profile(args.board).budget()
     if not args.supernet.is_file():
         raise SearchError(f"{args.supernet}: supernet checkpoint does not exist")
     costs = load_lut_costs(args.lut, space, args.board)
-    lat = "latency_ms" if args.latency_ms is not None else "latency"
-    domain = SpaceDomain(space)
-    problem = Problem(
-        domain,
-        [Objective("accuracy", "max"), Objective(lat, "min", "cost")],
-        SupernetAccuracy(args.supernet),
-        costs_fn=costs,
-        constraints=bounds,
-        reference={"accuracy": 0.0, lat: bounds[lat]},
-        name=f"{space.name}@{args.board}",
-    )
-    require_reachable(problem, domain.encode(space.smallest()))
+    problem = board_problem(space, budget, costs, SupernetAccuracy(args.supernet),
+                            args.latency_ms, args.latency, args.sram_kb, args.flash_kb,
+                            name=f"{space.name}@{args.board}")
     return _run_and_report(problem, args, {"space": space.name, "board": args.board,
                                            "lut": str(args.lut), "supernet": str(args.supernet)})
 

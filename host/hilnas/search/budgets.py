@@ -70,3 +70,35 @@ def require_reachable(problem: Problem, probe: tuple[int, ...], label: str = "sm
             f"the budgets cannot be met: even the {label} architecture of "
             f"{problem.domain.name} breaks them ({verdict.reason})"
         )
+
+
+def board_problem(
+    space: Any,
+    budget: Any,
+    costs_fn: Any,
+    evaluator: Any,
+    latency_ms: float | None = None,
+    latency: float | None = None,
+    sram_kb: float | None = None,
+    flash_kb: float | None = None,
+    name: str = "",
+) -> Problem:
+    """The search over ``space`` for one board: maximise accuracy, minimise latency, every
+    board budget a hard constraint. ``hilnas search`` and the demo both build it here, so a
+    budget means the same thing in both."""
+    from hilnas.search.problem import Objective, SpaceDomain
+
+    bounds = board_constraints(budget, latency_ms, latency, sram_kb, flash_kb)
+    lat = "latency_ms" if latency_ms is not None else "latency"
+    domain = SpaceDomain(space)
+    problem = Problem(
+        domain,
+        [Objective("accuracy", "max"), Objective(lat, "min", "cost")],
+        evaluator,
+        costs_fn=costs_fn,
+        constraints=bounds,
+        reference={"accuracy": 0.0, lat: bounds[lat]},
+        name=name or space.name,
+    )
+    require_reachable(problem, domain.encode(space.smallest()))
+    return problem
