@@ -192,7 +192,7 @@ def unit_per_tick(session: BoardSession) -> float:
     return ident.ticks_to_unit(1_000_000) / 1e6
 
 
-def _op_figures(session: BoardSession, records: list[tuple[int, int]]) -> list[OpFigure]:
+def op_figures(session: BoardSession, records: list[tuple[int, int]]) -> list[OpFigure]:
     names = tflm.builtin_op_names()
     scale = unit_per_tick(session)
     total = sum(t for _, t in records) or 1
@@ -237,7 +237,7 @@ def run_on_session(
     output = client.read_output(res.output_bytes)
     if zlib.crc32(output) != res.output_crc32:
         raise BoardError(f"{session.profile.name}: READ_OUTPUT bytes do not match the RUN CRC")
-    ops = _op_figures(session, client.read_ops())
+    ops = op_figures(session, client.read_ops())
     if check:
         check_against_tflm(session.profile.name, model, input_data, output)
     ident = client.identity

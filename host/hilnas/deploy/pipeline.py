@@ -151,6 +151,7 @@ def cached_conversion(sub: _Subnet, ckpt: Path, stage_dir: Path, opts: DeployOpt
     the checkpoint alone. A hit copies the files, so the report is the converter's own.
     """
     from hilnas.convert.pipeline import ConversionResult
+    from hilnas.convert.report import ConversionReport
 
     names = (MODEL_NAME, "model.json", "model.c", "model.h")
     cache = None
@@ -159,11 +160,9 @@ def cached_conversion(sub: _Subnet, ckpt: Path, stage_dir: Path, opts: DeployOpt
         if all((cache / n).is_file() for n in names):
             for n in names:
                 shutil.copy2(cache / n, stage_dir / n)
-            report = json.loads((stage_dir / "model.json").read_text())
+            report = ConversionReport.read(stage_dir / "model.json")
             log(f"  identical conversion cached in {cache}; reused")
-            return ConversionResult(stage_dir / MODEL_NAME, report["route"], report,
-                                    report["arena_bytes"], report["model_bytes"],
-                                    stage_dir / "model.json",
+            return ConversionResult(stage_dir / MODEL_NAME, report, stage_dir / "model.json",
                                     (stage_dir / "model.c", stage_dir / "model.h"))
     conv = convert_subnet(sub, stage_dir, opts.route, log)
     if cache is not None:
@@ -233,7 +232,7 @@ def require_buildable_profile(profile: BoardProfile) -> None:
 
 def quantized_inputs(model: bytes, x_nchw: np.ndarray, layout: str) -> np.ndarray:
     """The test images as the model's int8 input tensor (its layout, scale, zero point)."""
-    from hilnas.convert import tflm
+    from hilnas import tflm
     from hilnas.convert.routes import to_layout
 
     detail = tflm.load(model).input_details(0)
@@ -423,7 +422,7 @@ def _deploy_into(stage: Path, arch_path: Path, ckpt: Path, profile: BoardProfile
     flash_note = flash_note.replace(str(images["elf"]), "firmware.elf")
     log(f"  {flash_note}")
 
-    layout = conv.report.get("checks", {}).get("layout", {}).get("input", "NHWC")
+    layout = conv.report.input_layout
     inputs = quantized_inputs(model, sub.x_test, layout)
     reference = Path(opts.reference).read_bytes() if opts.reference else None
     log(f"[6/7] verify on {profile.name}: {len(inputs)} test images against TFLM")
@@ -491,8 +490,8 @@ def _finish_report(stage: Path, sub: _Subnet, conv: Any, profile: BoardProfile,
         accuracy={"float": float_accuracy(sub.module, sub.x_test, sub.y_test),
                   "tflm": device.tflm_accuracy, "device": device.device_accuracy},
         conversion={"model_bytes": conv.model_bytes, "tflm_arena_bytes": conv.arena_bytes,
-                    "op_histogram": conv.report.get("op_histogram", {}),
-                    "checks": sorted(conv.report.get("checks", {}))},
+                    "op_histogram": dict(conv.report.op_histogram),
+                    "checks": sorted(conv.report.checks)},
         budget=[f.to_json() for f in figures], memory=memory,
         memory_checks=[f.to_json() for f in checks], device=asdict(device),
         comparisons=comparisons, finetune=sub.finetune,

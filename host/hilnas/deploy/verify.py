@@ -20,14 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from hilnas import tflm
+from hilnas.board.measure import op_figures, unit_per_tick
 from hilnas.board.session import BoardSession
-from hilnas.convert import tflm
 from hilnas.errors import BoardError, HilnasError
-
-try:  # the board's measuring module is being renamed profile -> measure
-    from hilnas.board.measure import _op_figures, unit_per_tick  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on which side of the rename this runs
-    from hilnas.board.profile import _op_figures, unit_per_tick
 
 Log = Callable[[str], None]
 
@@ -195,7 +191,7 @@ def verify_on_board(
     ms = None
     if ident.timing_unit in ("cycles", "ns") and ident.counter_hz:
         ms = timed.latency_median / ident.counter_hz * 1e3
-    ops = [OpTime(f.index, f.name, f.value, f.share) for f in _op_figures(session, records)]
+    ops = [OpTime(f.index, f.name, f.value, f.share) for f in op_figures(session, records)]
     return DeviceResult(
         board=board, load_path="flash" if builtin else "uart", model_bytes=len(model),
         model_crc32=zlib.crc32(model), images=len(inputs), bit_exact_images=exact,
