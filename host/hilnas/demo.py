@@ -1,32 +1,34 @@
 """The main job on the embedded default: what ``make demo`` runs.
 
-Runs every stage that exists, in data-flow order, on the built-in dataset and the
-emulated board, each stage handing the next a file in the run folder:
+Every stage of the pipeline, in data-flow order, on the built-in dataset and the emulated
+board, each stage handing the next a file in the run folder:
 
-1. train the ``hybrid`` supernet on digits (resumes from its checkpoint);
-2. take the largest subnet, read its accuracy off the supernet (test split);
-3. extract it and convert it to a checked full-int8 TFLM model;
-4. measure the int8 model's test accuracy in the real TFLM interpreter;
-5. stream it to the emulated Cortex-M4 board (mps2-an386 under QEMU), run it on a test
-   image and check the board's output byte for byte against TFLM.
+1. build the board's firmware and boot it (its HELLO limits must equal its profile's);
+2. the board's latency/memory lookup table: the shipped one, built when missing;
+3. train the ``hybrid`` supernet on digits;
+4. search accuracy vs latency with HyT-Search, every board budget a hard constraint
+   (SRAM and flash of a real 256 KB / 1 MB class MCU, and a latency budget that excludes
+   the largest members), costs predicted from the LUT, accuracy from the supernet;
+5. deploy the winner from flash: convert, build, flash, verify bit-exact with TFLM on the
+   device, measure latency, SRAM and flash against budgets and predictions;
+6. print a summary (``summary.json`` holds the same figures).
 
-A killed demo resumes: training restarts from its last epoch, and a stage whose output
-file exists and is newer than its input is skipped. The LUT, search and deploy stages
-join this job when they land.
+A killed demo resumes: the LUT build and supernet training continue where they stopped,
+the search replays its evaluation log, and a deploy whose report matches the winner is
+reused. Every stage prints plain progress lines, also when the output is a log.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from hilnas.convert.report import ConversionReport
-from hilnas.errors import ConfigError
 from hilnas.fileio import atomic_write_json
 
 console = Console()
@@ -40,159 +42,210 @@ class DemoConfig:
     board: str = "mps2-an386"
     epochs: int | None = None  # None: the supernet's default configuration
     seed: int = 0
-    #: Parameter budget of the deployed subnet: int8 weights ~ 1 B/param, so this keeps
-    #: the flatbuffer within the flash of a 1 MB MCU (and the board's model slot).
-    max_params: int = 250_000
-    candidates: int = 100
-
-
-def _is_fresh(output: Path, *inputs: Path) -> bool:
-    return output.exists() and all(output.stat().st_mtime >= p.stat().st_mtime for p in inputs)
-
-
-def _fresh_report(report_path: Path, tflite: Path,
-                  inputs: tuple[Path, ...]) -> ConversionReport | None:
-    """The report of an up-to-date earlier conversion, or None when it must run again.
-
-    A report of another schema (an older hilnas) counts as stale, not as an error.
-    """
-    if not (tflite.exists() and _is_fresh(report_path, *inputs)):
-        return None
-    try:
-        return ConversionReport.read(report_path)
-    except ConfigError as exc:
-        console.print(f"[yellow]{exc}: converting again[/]")
-        return None
+    #: Budgets of a real 256 KB SRAM / 1 MB flash class MCU (firmware included).
+    sram_kb: float = 256.0
+    flash_kb: float = 1024.0
+    #: None: a fraction of the largest member's predicted latency (it must not fit).
+    latency_ms: float | None = None
+    latency_fraction: float = 0.5
+    evaluations: int = 40
+    batch_size: int = 8
+    strategy: str = "hyt"
+    test_images: int = 50
+    lut: Path | None = None  # None: the shipped table lut/<board>/<space>.json
 
 
 def _stage(n: int, title: str) -> None:
     console.rule(f"[bold]{n}. {title}")
 
 
+def _log(msg: str) -> None:
+    console.print(msg, highlight=False)
+
+
+# ---------------------------------------------------------------- stages
+def board_stage(cfg: DemoConfig) -> dict[str, Any]:
+    """Build the firmware and boot the board once: a broken toolchain or QEMU shows here,
+    before minutes of training, and the board's limits are checked against its profile."""
+    from hilnas.board.profiles import load_profile
+    from hilnas.board.session import open_board
+
+    _stage(1, f"firmware for {cfg.board!r}: build and boot")
+    profile = load_profile(cfg.board)
+    with open_board(profile) as session:
+        ident = session.client.identity
+    limits = ident.limits()
+    _log(f"{profile.description}: arena {limits['arena_bytes']:,} B, model slot "
+         f"{limits['model_slot_bytes']:,} B, max {limits['max_ops']} ops / "
+         f"{limits['max_tensors']} tensors (equal to its profile)")
+    return limits
+
+
+def lut_stage(cfg: DemoConfig) -> Path:
+    from hilnas.lut.build import build_table, default_lut_path, print_progress
+
+    path = cfg.lut or default_lut_path(cfg.board, cfg.space)
+    _stage(2, f"latency/memory lookup table {path}")
+    if path.is_file():
+        from hilnas.lut import load_table
+
+        table = load_table(path)
+        _log(f"shipped table: {len(table.entries)} entries, built on {table.board} "
+             f"({table.meta.get('built_utc', table.meta.get('date', '?'))})")
+        return path
+    _log("no table yet: measuring it on the board (resumable)")
+    build_table(cfg.board, cfg.space, path, progress=print_progress)
+    return path
+
+
 def train_stage(cfg: DemoConfig) -> Path:
     from hilnas.supernet import TrainConfig, train_supernet
 
-    _stage(1, f"train the {cfg.space!r} supernet on {cfg.data!r} (resumable)")
+    _stage(3, f"train the {cfg.space!r} supernet on {cfg.data!r} (resumable)")
     overrides = {} if cfg.epochs is None else {"epochs": cfg.epochs}
     train_cfg = TrainConfig(space=cfg.space, data=cfg.data, seed=cfg.seed, **overrides)
     trainer = train_supernet(train_cfg, cfg.run_dir / "supernet")
     return Path(trainer.ckpt_path)
 
 
-def run_demo(cfg: DemoConfig) -> dict[str, Any]:
-    from hilnas.board.measure import profile_model
+def latency_budget_ms(cfg: DemoConfig, predictor: Any) -> float:
+    """The demo's latency budget: given, or a fraction of the largest member's predicted
+    latency, so the budget binds and the largest members are excluded."""
+    if cfg.latency_ms is not None:
+        return cfg.latency_ms
+    largest = predictor.predict(predictor.space.largest(), exact_arena=False)
+    return round(cfg.latency_fraction * largest.latency_ms, 1)
+
+
+def search_stage(cfg: DemoConfig, lut_path: Path, ckpt: Path) -> tuple[Any, dict[str, Any]]:
     from hilnas.board.profiles import load_profile
-    from hilnas.convert import convert
-    from hilnas.convert.accuracy import tflm_accuracy
-    from hilnas.convert.routes import to_layout
-    from hilnas.data import calibration_set, heldout_set
-    from hilnas.space.base import save_arch
-    from hilnas.supernet import load_supernet
+    from hilnas.lut import Predictor, load_table
+    from hilnas.search import run_search
+    from hilnas.search.budgets import board_problem
+    from hilnas.search.costs import LutCosts
+    from hilnas.search.evaluators import SupernetAccuracy
+    from hilnas.search.report import write_outputs
 
-    cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt = train_stage(cfg)
+    budget = load_profile(cfg.board).budget()
+    predictor = Predictor(load_table(lut_path), budget)
+    latency_ms = latency_budget_ms(cfg, predictor)
+    _stage(4, f"{cfg.strategy} search: {cfg.evaluations} evaluations, latency <= "
+              f"{latency_ms:g} ms, SRAM <= {cfg.sram_kb:g} KB, flash <= {cfg.flash_kb:g} KB")
+    problem = board_problem(predictor.space, budget, LutCosts(predictor),
+                            SupernetAccuracy(ckpt), latency_ms=latency_ms,
+                            sram_kb=cfg.sram_kb, flash_kb=cfg.flash_kb,
+                            name=f"{cfg.space}@{cfg.board}")
+    out = cfg.run_dir / "search"
+    t0 = time.monotonic()
 
-    trained = load_supernet(ckpt)
-    space = trained.space
-    _stage(2, f"largest subnet within {cfg.max_params:,} parameters: inherited accuracy")
-    arch, n_params = largest_within_budget(space, cfg.max_params, cfg.candidates, cfg.seed)
-    console.print(f"chosen subnet: {n_params:,} parameters ({dict(arch.values)})")
-    arch_path = cfg.run_dir / "subnet.arch.json"
+    def progress(done: int, total: int, result: Any) -> None:
+        best = max(r.objectives["accuracy"] for r in result.records)
+        _log(f"  search: {done}/{total} evaluations, {len(result.front())} on the front, "
+             f"best accuracy {best:.2%}, {time.monotonic() - t0:.0f} s")
+
+    settings = {"space": cfg.space, "board": cfg.board, "lut": str(lut_path),
+                "supernet": str(ckpt), "command": "hilnas demo"}
+    result = run_search(problem, cfg.strategy, cfg.evaluations, seed=cfg.seed, out_dir=out,
+                        settings=settings, progress=progress, batch_size=cfg.batch_size)
+    info = write_outputs(result, out)
+    info["latency_budget_ms"] = latency_ms
+    return result, info
+
+
+def deploy_stage(cfg: DemoConfig, winner: Any, lut_path: Path, ckpt: Path) -> Any:
+    from hilnas.deploy import DeployOptions, deploy, read_report
+    from hilnas.lut import Predictor, load_table, route_for
+    from hilnas.space import get_space, save_arch
+
+    _stage(5, f"deploy the winner to {cfg.board!r} from flash, verified on the device")
+    space = get_space(cfg.space)
+    arch = space.from_json(winner.candidate)
+    arch_path = cfg.run_dir / "winner.arch.json"
+    out = cfg.run_dir / "deploy"
+    done = out / "report.json"
+    if done.is_file() and done.stat().st_mtime >= ckpt.stat().st_mtime:
+        report = read_report(done)
+        if report.arch == arch.to_json():
+            _log(f"{done} is this winner's verified deploy; reused")
+            return report
     save_arch(arch, arch_path)
-    module = trained.extract(arch)  # BN recalibrated once; used for accuracy and conversion
-    res = space.resolution(arch)
-    test_x, test_y = trained.data.split("test")
-    x_test = resized_numpy(test_x, res)
-    supernet_acc = float_accuracy(module, x_test, test_y.numpy())
-    console.print(f"supernet test accuracy (chosen subnet): {supernet_acc:.2%}")
+    table = load_table(lut_path)
+    pred = Predictor(table).predict(arch)
+    predicted = {"latency": pred.latency, "arena_bytes": pred.arena_bytes,
+                 "sram_bytes": pred.sram_bytes, "flash_bytes": pred.flash_bytes,
+                 "model_bytes": pred.model_bytes, "n_ops": pred.n_ops,
+                 "n_tensors": pred.n_tensors}
+    options = DeployOptions(route=route_for(table), test_images=cfg.test_images,
+                            predicted={k: v for k, v in predicted.items() if v is not None},
+                            lut=lut_path)
+    return deploy(arch_path, ckpt, cfg.board, out, options, log=_log)
 
-    _stage(3, "extract and convert to a checked full-int8 TFLite Micro model")
-    tflite = cfg.run_dir / "subnet.tflite"
-    report_path = tflite.with_suffix(".json")
-    report = _fresh_report(report_path, tflite, (ckpt, arch_path))
-    if report is not None:
-        console.print(f"{tflite} is up to date; skipping conversion")
-    else:
-        calib = calibration_set(trained.data, res, 64, cfg.seed)
-        heldout = heldout_set(trained.data, res)
-        result = convert(module, space.input_shape(arch), calib, tflite, heldout=heldout,
-                         calib_source=f"{cfg.data} training split")
-        report = result.report
-    layout = report.input_layout
-    console.print(f"route {report.route}, {report.model_bytes} B flatbuffer, "
-                  f"TFLM arena {report.arena_bytes} B")
 
-    _stage(4, "int8 accuracy in the TFLM interpreter (test split)")
-    int8_acc = tflm_accuracy(tflite, x_test, test_y.numpy(), layout)
-    console.print(f"int8 test accuracy on TFLM: {int8_acc:.2%}")
+# ---------------------------------------------------------------- the job
+def run_demo(cfg: DemoConfig) -> dict[str, Any]:
+    t0 = time.monotonic()
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    board_stage(cfg)
+    lut_path = lut_stage(cfg)
+    ckpt = train_stage(cfg)
+    result, info = search_stage(cfg, lut_path, ckpt)
+    winner = result.winner()
+    if winner is None:
+        from hilnas.search import SearchError
 
-    _stage(5, f"profile on the emulated board {cfg.board!r} (QEMU), checked against TFLM")
-    sample = cfg.run_dir / "test_image.npy"
-    np.save(sample, to_layout(x_test[:1], layout))
-    prof = profile_model(tflite, load_profile(cfg.board), runs=3, warmup=1,
-                         input_path=sample, check=True)
-    board_pred = int(np.argmax(np.asarray(prof.output)))
-    summary = {
-        "space": cfg.space,
-        "data": cfg.data,
-        "arch": str(arch_path),
-        "params": n_params,
-        "supernet_test_accuracy": supernet_acc,
-        "int8_tflm_test_accuracy": int8_acc,
-        "tflite": str(tflite),
-        "route": report.route,
-        "model_bytes": report.model_bytes,
-        "tflm_arena_bytes": report.arena_bytes,
-        "board": cfg.board,
-        "board_latency_median": prof.latency_median,
-        "board_timing_unit": prof.timing_unit,
-        "board_arena_bytes": prof.arena_bytes,
-        "board_stack_high_water": prof.stack_high_water,
-        "board_prediction": board_pred,
-        "true_label": int(test_y[0]),
-        "board_output_matches_tflm": prof.checked_against_tflm,
-        "profile_wall_s": prof.wall_s,
-    }
+        raise SearchError("the search evaluated no architecture within the budgets")
+    report = deploy_stage(cfg, winner, lut_path, ckpt)
+    summary = build_summary(cfg, info, winner, report, lut_path, time.monotonic() - t0)
     atomic_write_json(cfg.run_dir / "summary.json", summary)
+    _stage(6, "summary")
     print_summary(summary)
     return summary
 
 
-def largest_within_budget(space: Any, max_params: int, candidates: int, seed: int
-                          ) -> tuple[Any, int]:
-    """The member with the most parameters under ``max_params`` among the largest member
-    and ``candidates`` seeded samples: a stand-in for the LUT-constrained search."""
-    import random
-
-    rng = random.Random(seed)
-    pool = [space.largest(), space.smallest()] + [space.sample(rng) for _ in range(candidates)]
-    best, best_params = None, -1
-    for arch in pool:
-        n = space.param_count(arch)
-        if best_params < n <= max_params:
-            best, best_params = arch, n
-    if best is None:
-        raise ConfigError(f"no {space.name!r} member has at most {max_params:,} parameters")
-    return best, best_params
-
-
-def float_accuracy(module: Any, x: np.ndarray, y: np.ndarray) -> float:
-    import torch
-
-    with torch.no_grad():
-        pred = module(torch.from_numpy(x)).argmax(dim=1).numpy()
-    return float((pred == y).mean())
-
-
-def resized_numpy(x: Any, resolution: int) -> np.ndarray:
-    from hilnas.data import resize
-
-    return resize(x, resolution).numpy().astype(np.float32)
+def build_summary(cfg: DemoConfig, info: dict[str, Any], winner: Any, report: Any,
+                  lut_path: Path, seconds: float) -> dict[str, Any]:
+    return {
+        "space": cfg.space,
+        "data": cfg.data,
+        "board": cfg.board,
+        "lut": str(lut_path),
+        "budgets": {k: v for k, v in info["constraints"].items()
+                    if k in ("latency_ms", "sram_bytes", "flash_bytes", "n_ops")},
+        "evaluations": info["evaluations"],
+        "front": [{"arch": r["candidate"], **r["objectives"]} for r in info["front"]],
+        "winner_rule": info["winner_rule"],
+        "winner": winner.candidate,
+        "accuracy_supernet_val": winner.objectives["accuracy"],
+        "accuracy_test_subset": report.accuracy,
+        "test_images": report.test_images,
+        "predicted_vs_measured": [c.to_json() for c in report.comparisons],
+        "status": report.status,
+        "report": str(cfg.run_dir / "deploy" / "report.md"),
+        "wall_s": round(seconds, 1),
+    }
 
 
 def print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title="hilnas demo", show_header=False)
-    for key, value in summary.items():
-        shown = f"{value:.2%}" if "accuracy" in key else str(value)
-        table.add_row(key, shown)
-    console.print(table)
+    front = Table(title=f"Pareto front found ({summary['evaluations']} evaluations)")
+    front.add_column("val accuracy", justify="right")
+    front.add_column("latency ms", justify="right")
+    for point in sorted(summary["front"], key=lambda p: p.get("latency_ms", 0.0)):
+        front.add_row(f"{point['accuracy']:.2%}", f"{point.get('latency_ms', float('nan')):.2f}")
+    console.print(front)
+    acc = summary["accuracy_test_subset"]
+    winner = Table(title="winner", show_header=False)
+    winner.add_row("budgets", json.dumps(summary["budgets"]))
+    winner.add_row("accuracy: supernet (val)", f"{summary['accuracy_supernet_val']:.2%}")
+    for key, label in (("float", "float subnet"), ("tflm", "int8 on TFLM"),
+                       ("device", "int8 on the device")):
+        if key in acc:
+            winner.add_row(f"accuracy: {label} (test, {summary['test_images']} images)",
+                           f"{acc[key]:.2%}")
+    for c in summary["predicted_vs_measured"]:
+        err = "" if c["error"] is None else f" ({100 * c['error']:+.2f}%)"
+        winner.add_row(f"{c['figure']}: predicted / measured",
+                       f"{c['predicted']:,.0f} / {c['measured']:,.0f} {c['unit']}{err}")
+    winner.add_row("status", summary["status"])
+    winner.add_row("report", summary["report"])
+    winner.add_row("wall time", f"{summary['wall_s']:.0f} s")
+    console.print(winner)
