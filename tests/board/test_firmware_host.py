@@ -67,15 +67,12 @@ def piped(host_fw: Path) -> Iterator[fw.Link]:
 
 
 def test_real_model_is_bit_exact_with_tflm(piped: fw.Link) -> None:
-    from tflite_micro.python.tflite_micro import runtime
+    from hilnas import tflm
 
     model = sample_model("tiny").read_bytes()
-    interp = runtime.Interpreter.from_bytes(model)
-    x = np.random.default_rng(5).integers(-128, 128, size=interp.get_input_details(0)["shape"],
+    x = np.random.default_rng(5).integers(-128, 128, size=tflm.input_details(model)[0]["shape"],
                                           dtype=np.int8)  # fmt: skip
-    interp.set_input(x, 0)
-    interp.invoke()
-    ref = np.asarray(interp.get_output(0))
+    ref = tflm.tflm_run(model, x)[0]
     hello = fw.decode_hello(piped.ok(fw.HELLO, 1, b"\x01"))
     assert (hello.board, hello.timing_kind, hello.counter_hz) == ("host", 2, 10**9)
     load = piped.upload(model)

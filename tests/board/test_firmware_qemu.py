@@ -34,18 +34,15 @@ pytestmark = [
 
 
 def tflm_reference(model: bytes, x: np.ndarray) -> np.ndarray:
-    from tflite_micro.python.tflite_micro import runtime
+    from hilnas import tflm
 
-    interp = runtime.Interpreter.from_bytes(model)
-    interp.set_input(x, 0)
-    interp.invoke()
-    return np.asarray(interp.get_output(0))
+    return tflm.tflm_run(model, x)[0]
 
 
 def random_input(model: bytes, seed: int = 0) -> np.ndarray:
-    from tflite_micro.python.tflite_micro import runtime
+    from hilnas import tflm
 
-    d = runtime.Interpreter.from_bytes(model).get_input_details(0)
+    d = tflm.input_details(model)[0]
     return np.random.default_rng(seed).integers(-128, 128, size=d["shape"], dtype=np.int8)
 
 
