@@ -11,7 +11,7 @@ cached afterwards).
 With the board layer, each model also runs once on the emulated Cortex-M4
 (mps2-an386 under QEMU -icount, loaded through the semihosting bulk path, output
 checked against TFLM): instructions per inference, exactly repeatable, next to
-DESIGN.md's figures for TFLM's reference kernels on the same board.
+FACTS's figures for TFLM's reference kernels on the same board.
 
 Usage: .venv/bin/python bench/engine.py [--runs 20] [--no-reference] [--no-board]
        [--json out.json]
@@ -69,7 +69,7 @@ def bench_model(name: str, model: bytes, runs: int) -> dict:
             "engine_ms": eng_s * 1e3, "tflm_ms": tflm_s * 1e3, "bit_exact": exact}
 
 
-#: DESIGN.md §4: instructions per inference of TFLM's reference kernels on mps2-an386.
+#: FACTS §4: instructions per inference of TFLM's reference kernels on mps2-an386.
 TFLM_REFERENCE_INSTRUCTIONS = {"vww_mobilenet_v1": 552e6, "ic_resnet8": 824e6,
                                "kws_ds_cnn": 198.5e6}
 

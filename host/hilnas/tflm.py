@@ -1,7 +1,7 @@
 """The one TFLM oracle: run a .tflite in the real TFLite Micro interpreter on the host.
 
 Golden outputs for the converter, the engine check and the boards all come from here,
-never from desktop TFLite (DESIGN.md §2: desktop reference kernels differ from TFLM by
+never from desktop TFLite (FACTS §2: desktop reference kernels differ from TFLM by
 1 LSB on FULLY_CONNECTED). Every failure raises :class:`~hilnas.errors.TflmError` (load,
 input, invoke, arena), never a sentinel value. This module imports neither torch nor
 TensorFlow so that it is cheap to use anywhere; it sits at the package root so that

@@ -2,7 +2,7 @@
 
 Everything in hilnas reads this: the converter's op check, the search spaces
 (which only build layers that lower to these ops), the firmware engine's
-coverage test. DESIGN.md §2: these ops have int8 kernels in TFLM; GELU, EXP,
+coverage test. FACTS §2: these ops have int8 kernels in TFLM; GELU, EXP,
 SQRT, LOG and DIV do not, so a model containing them cannot run int8 on a board.
 """
 

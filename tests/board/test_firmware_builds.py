@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
     reason="arm-none-eabi-gcc / cmake not installed",
 )
 
-# (flash origin, RAM origin, RAM length) from each board's linker.ld / DESIGN §4-5
+# (flash origin, RAM origin, RAM length) from each board's linker.ld / FACTS §4-5
 LAYOUT = {
     "mps2-an385": (0x00000000, 0x20000000, 4 << 20),
     "mps2-an386": (0x00000000, 0x20000000, 4 << 20),

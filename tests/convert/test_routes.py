@@ -11,7 +11,7 @@ from hilnas.convert.calib import synthetic_images
 from hilnas.convert.report import RouteAttempt
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
-VIT_SHAPE = (1, 3, 24, 24)  # 40 x 12 x 12 token map, as in DESIGN.md §3
+VIT_SHAPE = (1, 3, 24, 24)  # 40 x 12 x 12 token map, as in FACTS §3
 
 
 @pytest.mark.slow

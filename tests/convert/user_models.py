@@ -34,7 +34,7 @@ class TinyCnn(nn.Module):
 
 
 class TokenViT(nn.Module):
-    """DESIGN.md §3's user hybrid: flatten(2).transpose(1, 2) tokens from a 40x12x12 map,
+    """FACTS §3's user hybrid: flatten(2).transpose(1, 2) tokens from a 40x12x12 map,
     nn.Linear q/k/v, softmax attention, mean-pooled tokens."""
 
     def __init__(self, dim: int = 40) -> None:

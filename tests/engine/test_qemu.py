@@ -12,7 +12,7 @@ from hilnas.engine import zoo
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
 INSTRUCTIONS_PER_TICK_AN386 = 40  # SysTick 25 MHz under -icount shift=0 (firmware/README.md)
-TFLM_REFERENCE_KWS_INSTRUCTIONS = 198_500_000  # DESIGN.md section 4, same architecture
+TFLM_REFERENCE_KWS_INSTRUCTIONS = 198_500_000  # FACTS §4, same architecture
 
 
 def test_kws_on_emulated_m4_is_bit_exact_and_beats_tflm_reference() -> None:

@@ -5,7 +5,7 @@ result, :class:`Measurement`, is the typed, versioned record the board stage
 hands the LUT stage: every figure the CLI prints plus the output tensor and the
 board identity; ``to_json``/``from_json`` round-trip it (``--json`` files).
 ``check_against_tflm`` runs the same input through the real TFLM interpreter (tflite-micro package,
-DESIGN §2: the only valid oracle) and fails loudly on the first differing byte.
+FACTS §2: the only valid oracle) and fails loudly on the first differing byte.
 """
 
 from __future__ import annotations

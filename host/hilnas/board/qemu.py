@@ -8,7 +8,7 @@ is SIGKILLed, through the kernel's parent-death signal (PR_SET_PDEATHSIG).
 
 The serial line is QEMU's TCP chardev with ``wait=on`` (the CPU does not start
 until we connect, so no boot byte is lost) and ``nodelay=on`` (no Nagle: one
-round trip would otherwise cost ~45 ms). DESIGN §4 has the measurements.
+round trip would otherwise cost ~45 ms). FACTS §4 has the measurements.
 
 QEMU 7.2 RX race, measured here (host->board bytes vanished in 2-5 boots of 12):
 the CMSDK UART does not call qemu_chr_fe_accept_input() when the guest enables
@@ -81,7 +81,7 @@ def _die_with_parent() -> None:
 
 
 def qemu_command(profile: BoardProfile, elf: Path, port: int, kick_port: int = 0) -> list[str]:
-    """The qemu-system-arm command line for ``profile`` (DESIGN §4 'working command')."""
+    """The qemu-system-arm command line for ``profile`` (FACTS §4 'working command')."""
     t = profile.transport
     if not profile.is_emulated or t.machine is None:
         raise ConfigError(f"board {profile.name} is not emulated ({profile.path})")

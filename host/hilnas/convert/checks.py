@@ -6,7 +6,7 @@ Each check returns a JSON-ready dict for the report and raises
 Float agreement tolerance (documented contract, also written into the report): for each
 output tensor, ``max |tflite - torch| <= FLOAT_ATOL + FLOAT_RTOL * max |torch|``.
 Float32 re-association and layout changes move outputs by ~1e-6 relative; the silent
-onnx2tf mis-conversions seen in DESIGN.md §3 move them by O(1). 1e-3 relative sits three
+onnx2tf mis-conversions seen in FACTS §3 move them by O(1). 1e-3 relative sits three
 orders of magnitude above the first and below the second.
 
 int8 quality (held-out inputs, TFLM vs PyTorch float): we report top-1 agreement and

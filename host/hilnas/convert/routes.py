@@ -10,7 +10,7 @@ model passes them all wins. A route implements:
   the route transposes it to its own input layout;
 * ``release()`` frees library state between conversions (the search converts hundreds).
 
-Why two routes (DESIGN.md §3): onnx2tf gives NHWC graphs with few TRANSPOSE ops and uses
+Why two routes (FACTS §3): onnx2tf gives NHWC graphs with few TRANSPOSE ops and uses
 TensorFlow's mature int8 quantizer, but it is fragile on some ViT idioms and can silently
 mis-convert; litert-torch follows torch.export exactly and keeps NCHW input.
 """

@@ -5,7 +5,7 @@ Three facts are established on the running board, never assumed:
 1. the model the board runs is the one we converted (its size and CRC-32 as the board
    reports them after loading it from flash, or after the upload when streaming);
 2. on every test image its int8 output equals the TFLM host runtime's byte for byte
-   (TFLM is the oracle, DESIGN §2); the first difference is named (image, byte, values);
+   (TFLM is the oracle, FACTS §2); the first difference is named (image, byte, values);
 3. latency (median of timed runs, per op too), the arena the engine used and the stack
    high-water mark, as the board measured them. A zero where a figure must be positive
    is a missing measurement, and fails.

@@ -1,6 +1,6 @@
 """Building blocks of the reference models, chosen so that they lower to TFLM int8 ops.
 
-Why these shapes (DESIGN.md §2-3):
+Why these shapes (FACTS §2-3):
 
 * stride-2 convolutions pad right/bottom only (:class:`ConvBNAct` with ``stride=2``), which
   is exactly TensorFlow's ``SAME`` padding for even inputs, so the converted graph has no

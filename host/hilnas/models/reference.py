@@ -43,7 +43,7 @@ class MobileNetV2Tiny(nn.Module):
 class MobileViTTiny(nn.Module):
     """MobileViT-style hybrid: MV2 stages, then attention blocks at 12x12 and 6x6.
 
-    Token counts (144, 36) differ from every attention width (48, 64): DESIGN.md §3 saw
+    Token counts (144, 36) differ from every attention width (48, 64): FACTS §3 saw
     onnx2tf silently mis-convert a model whose token count equalled its channel width.
     """
 

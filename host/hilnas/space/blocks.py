@@ -1,6 +1,6 @@
 """Static PyTorch blocks that every space is made of, all int8-TFLM-friendly by construction.
 
-Why these shapes (DESIGN.md §2-3):
+Why these shapes (FACTS §2-3):
 
 * Convolutions with stride > 1 pad exactly like TensorFlow ``SAME`` (extra row/column at
   the bottom/right), so converters emit a bare CONV_2D without a PAD op raising the arena peak.

@@ -1,6 +1,6 @@
 """HyT-NAS hybrid space: MobileNetV2 conv stages, then MobileViT-style attention stages.
 
-Five stages as in HyT-NAS's released encoding (DESIGN.md §1): stages 1-2 are MV2 blocks
+Five stages as in HyT-NAS's released encoding (FACTS §1): stages 1-2 are MV2 blocks
 (depth, expand ratio, channels), stages 3-5 open with a strided MV2 block (its expand ratio
 is the stage's "expand" knob) followed by attention blocks (depth, channel growth, heads,
 FFN ratio, patch size). Scaled to microcontroller inputs: channels start at 8-16 and grow
