@@ -49,3 +49,9 @@ def train_tiny_supernet(run_dir: Path, space: str = "cnn", steps: int = TINY_SUP
 def tiny_supernet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Session-wide tiny ``cnn`` supernet checkpoint (smallest member trained)."""
     return train_tiny_supernet(tmp_path_factory.mktemp("tiny-supernet"))
+
+
+@pytest.fixture(scope="session")
+def tiny_hybrid_supernet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Session-wide tiny ``hybrid`` supernet checkpoint (smallest member trained)."""
+    return train_tiny_supernet(tmp_path_factory.mktemp("tiny-hybrid"), space="hybrid")

@@ -53,6 +53,7 @@ class DemoConfig:
     strategy: str = "hyt"
     test_images: int = 50
     lut: Path | None = None  # None: the shipped table lut/<board>/<space>.json
+    supernet: Path | None = None  # a trained checkpoint to use instead of training one
 
 
 def _stage(n: int, title: str) -> None:
@@ -101,6 +102,13 @@ def lut_stage(cfg: DemoConfig) -> Path:
 def train_stage(cfg: DemoConfig) -> Path:
     from hilnas.supernet import TrainConfig, train_supernet
 
+    if cfg.supernet is not None:
+        _stage(3, f"supernet: the trained checkpoint {cfg.supernet}")
+        if not cfg.supernet.is_file():
+            from hilnas.errors import ConfigError
+
+            raise ConfigError(f"{cfg.supernet}: supernet checkpoint does not exist")
+        return cfg.supernet
     _stage(3, f"train the {cfg.space!r} supernet on {cfg.data!r} (resumable)")
     overrides = {} if cfg.epochs is None else {"epochs": cfg.epochs}
     train_cfg = TrainConfig(space=cfg.space, data=cfg.data, seed=cfg.seed, **overrides)

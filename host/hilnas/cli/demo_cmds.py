@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None,
                    help="supernet epochs (default: the supernet's default configuration)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--supernet", type=Path, default=None,
+                   help="use this trained supernet checkpoint instead of training one")
     p.add_argument("--lut", type=Path, default=None,
                    help="lookup table (default: the shipped lut/<board>/<space>.json)")
     p.add_argument("--latency-ms", type=float, default=None,
@@ -42,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
 
     run_demo(DemoConfig(run_dir=args.run_dir, space=args.space, board=args.board,
                         epochs=args.epochs, seed=args.seed, lut=args.lut,
+                        supernet=args.supernet,
                         latency_ms=args.latency_ms, sram_kb=args.sram_kb,
                         flash_kb=args.flash_kb, evaluations=args.evaluations,
                         strategy=args.strategy, test_images=args.test_images))
