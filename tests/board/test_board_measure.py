@@ -169,3 +169,40 @@ def test_cli_errors_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     model.write_bytes(b"x")
     assert cli_main(["profile", str(model), "--board", "nope"]) == 2
     assert "unknown board 'nope'" in " ".join(capsys.readouterr().err.split())
+
+
+FLOAT_IO = REPO_ROOT / "firmware" / "fuzz" / "corpus" / "float_io.tflite"
+
+
+def test_float_io_model_profiles_bit_exact_with_and_without_input(
+    board_pool: Any, tmp_path: Path
+) -> None:
+    """float32 in (QUANTIZE) and out (DEQUANTIZE): generated inputs are real floats, a
+    float .npy is taken as is, and the board's bytes equal TFLM's either way."""
+    session = board_pool.get("mps2-an386")
+    generated = run_on_session(session, FLOAT_IO, runs=1, warmup=0, check=True)
+    assert generated.checked_against_tflm and "float32" in generated.input_source
+    x = tmp_path / "x.npy"
+    np.save(x, np.array([[-1.5, 0.25, 2.0], [0.0, -0.1, 7.5]], np.float32))
+    given = run_on_session(session, FLOAT_IO, runs=1, warmup=0, input_path=x, check=True)
+    assert given.checked_against_tflm and "float32" in given.input_source
+    assert given.output_dtypes == ["float32"] and len(given.output) == 6
+    assert given.output[0] == 0.0 and given.output[5] > 0.5  # RELU of -1.5; 7.5 saturates
+
+
+def test_input_errors_name_what_is_wrong(tmp_path: Path) -> None:
+    model = FLOAT_IO.read_bytes()
+    wrong_dtype = tmp_path / "i.npy"
+    np.save(wrong_dtype, np.zeros((2, 3), np.int8))
+    data, source = prepare_input(model, 24, wrong_dtype)  # integers cast to the float input
+    assert len(data) == 24 and "cast to float32" in source
+    with pytest.raises(ConfigError, match=r"shape \[6, 2\].*does not fit.*\[2, 3\]"):
+        bad = tmp_path / "b.npy"
+        np.save(bad, np.zeros((6, 2), np.float32))
+        prepare_input(model, 24, bad)
+    with pytest.raises(ConfigError, match=r"reports 6 input bytes.*take 24"):
+        prepare_input(model, 6, None)
+    text = tmp_path / "s.npy"
+    np.save(text, np.array([["a", "b", "c"], ["d", "e", "f"]]))
+    with pytest.raises(ConfigError, match=r"not a number type.*float32"):
+        prepare_input(model, 24, text)

@@ -79,7 +79,9 @@ class Measurement:
     wall_s: float
     checked_against_tflm: bool
     ops: list[OpFigure] = field(default_factory=list)
-    output: list[int] = field(default_factory=list)
+    #: Output values decoded by each output's dtype (floats for a float32 output).
+    output: list[float] = field(default_factory=list)
+    output_dtypes: list[str] = field(default_factory=list)
     identity: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -118,38 +120,88 @@ class Measurement:
 def prepare_input(
     model: bytes, input_bytes: int, input_path: Path | None, n_inputs: int = 1
 ) -> tuple[bytes, str]:
-    """Input bytes for the board plus a sentence saying where they came from."""
+    """Input bytes for the board plus a sentence saying where they came from.
+
+    Every input is generated or read in its own dtype (int8, uint8, int16, float32...),
+    because the board receives raw tensor bytes: random bytes read as float32 are NaNs and
+    denormals, not an input. ``input_bytes`` (what the board reported) must equal what the
+    model's inputs take, so a disagreement between board and model shows here.
+    """
+    details = tflm.input_details(model)
+    want_bytes = sum(_tensor_bytes(d) for d in details)
+    if want_bytes != input_bytes:
+        raise ConfigError(f"the board reports {input_bytes} input bytes, the model's "
+                          f"{len(details)} input(s) take {want_bytes}")
     if input_path is None:
         rng = np.random.default_rng(INPUT_SEED)
-        data = rng.integers(-128, 128, size=input_bytes, dtype=np.int16).astype(np.int8)
-        return data.tobytes(), f"pseudo-random int8, numpy default_rng(seed={INPUT_SEED})"
-    try:
-        x = np.load(input_path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{input_path}: not a readable .npy file: {exc}") from exc
-    details = tflm.input_details(model)
+        parts = [_random_tensor(rng, d) for d in details]
+        kinds = ", ".join(np.dtype(d["dtype"]).name for d in details)
+        return b"".join(parts), f"pseudo-random {kinds}, numpy default_rng(seed={INPUT_SEED})"
     if len(details) != 1:
         raise ConfigError(
             f"{input_path}: --input supports single-input models, this has {len(details)}"
         )
-    detail = details[0]
-    want = int(np.prod(detail["shape"]))
-    if x.size != want or want != input_bytes:
-        raise ConfigError(
-            f"{input_path}: {x.size} elements of shape {list(x.shape)}, the model's input "
-            f"has shape {[int(d) for d in detail['shape']]} ({want} elements)"
-        )
-    if x.dtype == np.int8:
-        return x.tobytes(), f"{input_path} (int8)"
-    if x.dtype in (np.float32, np.float64):
-        q = detail.get("quantization_parameters") or {}
-        if len(q.get("scales", ())) != 1:
-            raise ConfigError(
-                f"{input_path}: float input but the model input has no per-tensor scale"
-            )
-        data = tflm.quantize_like(x.reshape(detail["shape"]), detail)
-        return data.tobytes(), f"{input_path} (float, quantized)"
-    raise ConfigError(f"{input_path}: dtype {x.dtype} not supported; give int8 or float32")
+    try:
+        x = np.load(input_path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{input_path}: not a readable .npy file: {exc}") from exc
+    return _input_from_array(x, details[0], str(input_path))
+
+
+def _output_details(model: bytes) -> list[dict[str, Any]]:
+    loaded = tflm.load(model)
+    return [loaded.output_details(i) for i in range(loaded.n_outputs)]
+
+
+def decode_outputs(model: bytes, data: bytes) -> list[float]:
+    """The board's output bytes as values, each output read in its own dtype."""
+    values: list[float] = []
+    offset = 0
+    for detail in _output_details(model):
+        n = _tensor_bytes(detail)
+        values += np.frombuffer(data[offset:offset + n], detail["dtype"]).tolist()
+        offset += n
+    return values
+
+
+def _tensor_bytes(detail: dict[str, Any]) -> int:
+    return int(np.prod(detail["shape"])) * np.dtype(detail["dtype"]).itemsize
+
+
+def _random_tensor(rng: np.random.Generator, detail: dict[str, Any]) -> bytes:
+    """Random values of the tensor's dtype: full integer range, N(0, 1) for floats."""
+    dtype, shape = np.dtype(detail["dtype"]), tuple(int(d) for d in detail["shape"])
+    if np.issubdtype(dtype, np.floating):
+        return rng.standard_normal(shape).astype(dtype).tobytes()
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, int(info.max) + 1, size=shape, dtype=np.int64
+                        ).astype(dtype).tobytes()
+
+
+def _input_from_array(x: np.ndarray, detail: dict[str, Any], source: str) -> tuple[bytes, str]:
+    """The model input's bytes from a user array, each kind of mismatch named as such."""
+    want_dtype = np.dtype(detail["dtype"])
+    shape = [int(d) for d in detail["shape"]]
+    if x.size != int(np.prod(shape)):
+        raise ConfigError(f"{source}: shape {list(x.shape)} ({x.size} elements) does not fit "
+                          f"the model's input of shape {shape} ({int(np.prod(shape))} elements)")
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ConfigError(f"{source}: dtype {x.dtype} is not a number type; the model's input "
+                          f"is {want_dtype.name}")
+    x = x.reshape(shape)
+    if x.dtype == want_dtype:
+        return x.tobytes(), f"{source} ({want_dtype.name})"
+    if np.issubdtype(want_dtype, np.floating):
+        return x.astype(want_dtype).tobytes(), f"{source} ({x.dtype} cast to {want_dtype.name})"
+    if np.issubdtype(x.dtype, np.integer):
+        raise ConfigError(f"{source}: dtype {x.dtype}, the model's input is {want_dtype.name}; "
+                          f"give {want_dtype.name} values, or float values to be quantized")
+    q = detail.get("quantization_parameters") or {}
+    if len(q.get("scales", ())) != 1:
+        raise ConfigError(f"{source}: float values, but the model's {want_dtype.name} input "
+                          "has no per-tensor scale to quantize them with")
+    data = tflm.quantize_like(x, detail)
+    return data.tobytes(), f"{source} (float, quantized to {want_dtype.name})"
 
 
 def check_against_tflm(board: str, model: bytes, input_data: bytes, board_out: bytes) -> None:
@@ -275,7 +327,8 @@ def run_on_session(
         wall_s=time.monotonic() - started,
         checked_against_tflm=check,
         ops=ops,
-        output=list(np.frombuffer(output, np.int8).tolist()),
+        output=decode_outputs(model, output),
+        output_dtypes=[np.dtype(d["dtype"]).name for d in _output_details(model)],
         identity=dataclasses.asdict(ident),
     )
 
