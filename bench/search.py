@@ -51,7 +51,7 @@ def problems() -> dict[str, tuple[object, int]]:
 
     return {
         "hybrid-table": (table("hybrid_table.csv"), 70),
-        "hybrid-noisy": (table("hybrid_table_noisy.csv"), 70),
+        "hybrid-noisy": (table("hybrid_table_noisy.csv"), 64),
         "board-like": (board_like, 300),
         "zdt-grid": (zdt_grid, 150),
     }
@@ -117,14 +117,20 @@ def main() -> int:
         console.print(table)
         st = res["strategies"]
         hyt_hv = st["hyt"]["median_hypervolume"]
-        ok = (st["hyt"]["median_found_fraction"] >= 0.95
-              and st["random"]["median_found_fraction"] <= 0.30
-              and all(hyt_hv > st[b]["median_hypervolume"] for b in STRATEGIES[1:]))
+        failed = []
+        if st["hyt"]["median_found_fraction"] < 0.95:
+            failed.append(f"HyT found {100 * st['hyt']['median_found_fraction']:.0f}% < 95%")
+        if st["random"]["median_found_fraction"] > 0.30:
+            failed.append(f"random found {100 * st['random']['median_found_fraction']:.0f}% > 30%")
+        failed += [f"{b} hypervolume >= HyT's" for b in STRATEGIES[1:]
+                   if st[b]["median_hypervolume"] >= hyt_hv]
+        ok = "; ".join(failed)
         verdicts.append((name, ok))
     oh = overhead_with_1000_points(console)
-    for name, ok in verdicts:
-        console.print(f"acceptance {name}: {'PASS' if ok else 'FAIL'} "
-                      "(HyT >= 95% of front, random <= 30%, HyT hypervolume > every baseline)")
+    console.print("acceptance: HyT >= 95% of the true front, random <= 30%, HyT hypervolume > "
+                  "every baseline's (medians)")
+    for name, failed in verdicts:
+        console.print(f"acceptance {name}: {'FAIL (' + failed + ')' if failed else 'PASS'}")
     console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} s)")
     console.print(f"curves and plots in {args.out}/<problem>/")
     return 0
