@@ -6,7 +6,9 @@ points; prints per problem and strategy the median number (and share) of true Pa
 points found and the median hypervolume, and checks the acceptance (HyT-Search >= 95% of
 the front, random <= 30%, HyT's hypervolume above every baseline's). Then times one
 HyT-Search iteration (surrogate fit + NSGA-II on the acquisition + selection) with 1,000
-evaluated architectures of the real hybrid space (analytic costs, 2 threads).
+evaluated architectures of the real hybrid space (analytic costs; one XGBoost thread:
+on a loaded 2-core machine a second thread made fitting 50x slower, 1.76 s vs 0.03 s
+for 200 trees on 1,000 points).
 
 Problems:
   hybrid-table   tests/search/data/hybrid_table.csv: 243 members of a reduced hybrid space,
@@ -49,7 +51,7 @@ def problems() -> dict[str, tuple[object, int]]:
 
     return {
         "hybrid-table": (table("hybrid_table.csv"), 70),
-        "hybrid-noisy": (table("hybrid_table_noisy.csv"), 70),
+        "hybrid-noisy": (table("hybrid_table_noisy.csv"), 64),
         "board-like": (board_like, 300),
         "zdt-grid": (zdt_grid, 150),
     }
@@ -71,7 +73,7 @@ def overhead_with_1000_points(console: Console) -> float:
         costs_fn=costs,
         constraints={"latency_ms": 0.5 * top},
     )
-    strat = HyTSearch(batch_size=10, threads=2).setup(problem, seed=0, budget=2000)
+    strat = HyTSearch(batch_size=10, threads=1).setup(problem, seed=0, budget=2000)
     xs = problem.sample_feasible(random.Random(1), 1000)
     strat.tell(xs, problem.to_min(problem.evaluate(xs)))
     t0 = time.perf_counter()
@@ -94,7 +96,11 @@ def main() -> int:
     args = ap.parse_args()
     console = Console()
     verdicts = []
-    for name in args.problems.split(","):
+    names = [n for n in args.problems.split(",") if n]
+    unknown = [n for n in names if n not in problems()]
+    if unknown:
+        ap.error(f"unknown problems {unknown}; known: {', '.join(problems())}")
+    for name in names:
         make, budget = problems()[name]
         res = compare(make, STRATEGIES, range(args.seeds), budget,  # type: ignore[arg-type]
                       progress=lambda m: console.print(m, highlight=False))
@@ -111,14 +117,20 @@ def main() -> int:
         console.print(table)
         st = res["strategies"]
         hyt_hv = st["hyt"]["median_hypervolume"]
-        ok = (st["hyt"]["median_found_fraction"] >= 0.95
-              and st["random"]["median_found_fraction"] <= 0.30
-              and all(hyt_hv > st[b]["median_hypervolume"] for b in STRATEGIES[1:]))
+        failed = []
+        if st["hyt"]["median_found_fraction"] < 0.95:
+            failed.append(f"HyT found {100 * st['hyt']['median_found_fraction']:.0f}% < 95%")
+        if st["random"]["median_found_fraction"] > 0.30:
+            failed.append(f"random found {100 * st['random']['median_found_fraction']:.0f}% > 30%")
+        failed += [f"{b} hypervolume >= HyT's" for b in STRATEGIES[1:]
+                   if st[b]["median_hypervolume"] >= hyt_hv]
+        ok = "; ".join(failed)
         verdicts.append((name, ok))
     oh = overhead_with_1000_points(console)
-    for name, ok in verdicts:
-        console.print(f"acceptance {name}: {'PASS' if ok else 'FAIL'} "
-                      "(HyT >= 95% of front, random <= 30%, HyT hypervolume > every baseline)")
+    console.print("acceptance: HyT >= 95% of the true front, random <= 30%, HyT hypervolume > "
+                  "every baseline's (medians)")
+    for name, failed in verdicts:
+        console.print(f"acceptance {name}: {'FAIL (' + failed + ')' if failed else 'PASS'}")
     console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} s)")
     console.print(f"curves and plots in {args.out}/<problem>/")
     return 0
