@@ -115,7 +115,7 @@ def test_cli_search_refuses_bad_boards_budgets_and_a_missing_lut(tmp_path: Path)
         (["--board", "mps2-an386", "--latency-ms", "5", "--flash-kb", "10"],
          "--flash-kb 10 leaves no flash"),
         (["--board", "mps2-an386"], "give a latency budget"),
-        (["--board", "mps2-an386", "--latency-ms", "5"], "needs the LUT predictor"),
+        (["--board", "mps2-an386", "--latency-ms", "5"], "lut.json: LUT file does not exist"),
     ]
     import contextlib
     import io

@@ -78,7 +78,7 @@ def _table_args(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------------- handlers
 def cmd_search(args: argparse.Namespace) -> int:
     from hilnas.board.profiles import load_profile
-    from hilnas.search.budgets import board_problem
+    from hilnas.search.budgets import board_constraints, board_problem
     from hilnas.search.costs import load_lut_costs
     from hilnas.search.evaluators import SupernetAccuracy
     from hilnas.search.problem import SearchError
@@ -92,6 +92,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     _check_budget(args.budget)
     space = get_space(args.space)
     budget = load_profile(args.board).budget()
+    # Budgets first: a wrong flag is named before any file is opened.
+    board_constraints(budget, args.latency_ms, args.latency, args.sram_kb, args.flash_kb)
     if not args.supernet.is_file():
         raise SearchError(f"{args.supernet}: supernet checkpoint does not exist")
     costs = load_lut_costs(args.lut, space, args.board)

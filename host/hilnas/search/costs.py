@@ -33,52 +33,48 @@ class LutCosts:
     """Costs from a LUT predictor: every field of :data:`LUT_FIELDS` per architecture.
 
     A LUT miss (a block the table has never measured) makes the candidate infeasible with
-    the missing key as the reason: a latency nobody measured cannot be shown to fit.
+    the missing keys as the reason: a latency nobody measured cannot be shown to fit. So
+    does a member beyond the engine's op/tensor tables (the predictor says which).
     """
 
     def __init__(self, predictor: Any) -> None:
         self.predictor = predictor
 
     def __call__(self, archs: Sequence[Any]) -> list[dict[str, Any]]:
-        from hilnas.errors import LutMissError
+        from hilnas.lut import LutMissError
 
         out: list[dict[str, Any]] = []
         for arch in archs:
             try:
                 pred = self.predictor.predict(arch)
             except LutMissError as exc:
-                out.append({INFEASIBLE: f"no LUT entry for {exc.key}"})
+                out.append({INFEASIBLE: f"no LUT entry for {', '.join(exc.keys[:3])}"})
                 continue
             row: dict[str, Any] = {}
             for name in LUT_FIELDS:
-                value = pred[name] if isinstance(pred, dict) else getattr(pred, name, None)
+                value = getattr(pred, name, None)
                 if value is not None:
                     row[name] = float(value)
+            if not getattr(pred, "feasible", True):
+                row[INFEASIBLE] = "; ".join(getattr(pred, "reasons", ())) or "beyond the board"
             out.append(row)
         return out
 
 
 def load_lut_costs(lut_path: Path, space: Any, board: str) -> LutCosts:
-    """Open ``lut_path`` with ``hilnas.lut`` (refused clearly when this build lacks it)."""
-    try:
-        import hilnas.lut as lut
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("hilnas.lut", "hilnas"):
-            raise
-        raise SearchError(
-            "`hilnas search --lut` needs the LUT predictor (hilnas.lut), which this build "
-            "does not have yet; strategies can still be compared on a table with "
-            "`hilnas search table`"
-        ) from None
+    """The board's LUT at ``lut_path`` as a cost function for ``space`` (refused clearly
+    when the table is of another board or space)."""
     if not Path(lut_path).is_file():
-        raise SearchError(f"{lut_path}: LUT file does not exist")
-    loader = getattr(lut, "load_predictor", None)
-    if loader is None:
-        raise SearchError(
-            "hilnas.lut has no load_predictor(path, space=..., board=...); "
-            "the search cannot read its predictions"
-        )
-    return LutCosts(loader(Path(lut_path), space=space, board=board))
+        raise SearchError(f"{lut_path}: LUT file does not exist (build it with "
+                          f"`hilnas lut build --board {board} --space {space.name}`)")
+    from hilnas.board.profiles import load_profile
+    from hilnas.lut import Predictor, load_table
+
+    table = load_table(Path(lut_path))
+    if table.space != space.name or table.board != board:
+        raise SearchError(f"{lut_path} is the table of {table.space} on {table.board}, "
+                          f"not of {space.name} on {board}")
+    return LutCosts(Predictor(table, load_profile(board).budget()))
 
 
 # ---------------------------------------------------------------------------- analytic
