@@ -162,7 +162,7 @@ def search_stage(cfg: DemoConfig, lut_path: Path, ckpt: Path) -> tuple[Any, dict
 
 def deploy_stage(cfg: DemoConfig, winner: Any, lut_path: Path, ckpt: Path) -> Any:
     from hilnas.deploy import DeployOptions, deploy, read_report
-    from hilnas.lut import Predictor, load_table, route_for
+    from hilnas.lut import load_table, route_for
     from hilnas.space import get_space, save_arch
 
     _stage(5, f"deploy the winner to {cfg.board!r} from flash, verified on the device")
@@ -177,15 +177,9 @@ def deploy_stage(cfg: DemoConfig, winner: Any, lut_path: Path, ckpt: Path) -> An
             _log(f"{done} is this winner's verified deploy; reused")
             return report
     save_arch(arch, arch_path)
-    table = load_table(lut_path)
-    pred = Predictor(table).predict(arch)
-    predicted = {"latency": pred.latency, "arena_bytes": pred.arena_bytes,
-                 "sram_bytes": pred.sram_bytes, "flash_bytes": pred.flash_bytes,
-                 "model_bytes": pred.model_bytes, "n_ops": pred.n_ops,
-                 "n_tensors": pred.n_tensors}
-    options = DeployOptions(route=route_for(table), test_images=cfg.test_images,
-                            predicted={k: v for k, v in predicted.items() if v is not None},
-                            lut=lut_path)
+    # The deploy predicts every figure from the same table and compares it with the board.
+    options = DeployOptions(route=route_for(load_table(lut_path)),
+                            test_images=cfg.test_images, lut=lut_path)
     return deploy(arch_path, ckpt, cfg.board, out, options, log=_log)
 
 

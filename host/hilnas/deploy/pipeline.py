@@ -295,21 +295,17 @@ def compare_predictions(predicted: dict[str, float] | None, source: str, measure
 
 
 def predict_with_lut(lut: Path, arch: Any, log: Log) -> tuple[dict[str, float] | None, str]:
-    """Ask hilnas.lut for a prediction, if that stage is installed; else say why not."""
+    """The LUT's prediction for ``arch`` (every figure the deploy then measures); a miss
+    is a note, not a failure: the deploy's own measurements still stand."""
+    from hilnas.lut import Predictor, load_table
+
     try:
-        import hilnas.lut as lut_mod
-    except ImportError:
-        return None, "LUT prediction skipped: hilnas.lut is not part of this installation"
-    predict = getattr(lut_mod, "predict_arch", None)
-    if predict is None:
-        return None, "LUT prediction skipped: hilnas.lut has no predict_arch(lut_path, arch)"
-    try:
-        result = predict(lut, arch)
-    except HilnasError as exc:  # e.g. a LUT miss: the deploy's own figures still stand
+        pred = Predictor(load_table(lut)).predict(arch)
+    except HilnasError as exc:
         return None, f"LUT prediction skipped: {exc}"
-    figures = result if isinstance(result, dict) else asdict(result)
+    figures = {k: getattr(pred, k) for k in PREDICTION_KEYS if getattr(pred, k, None) is not None}
     log(f"LUT prediction from {lut}: {figures}")
-    return {k: v for k, v in figures.items() if k in PREDICTION_KEYS}, f"LUT {Path(lut).name}"
+    return figures, f"LUT {Path(lut).name}"
 
 
 def resolve_board(board: str | Path | BoardProfile) -> BoardProfile:
