@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--space", default="hybrid")
     b.add_argument("-o", "--out", type=Path, help="table path (default lut/BOARD/SPACE.json)")
     b.add_argument("--jobs", type=int, default=1, help="converter processes (default 1)")
-    b.add_argument("--limit", type=int, help="measure at most this many new entries (tests)")
+    b.add_argument("--limit", type=int, help="measure at most this many new blocks (tests)")
+    b.add_argument("--port", help="serial port of a real board")
     b.set_defaults(handler=cmd_build)
     v = sub.add_parser("validate", help="predicted vs measured on random members")
     v.add_argument("--board", default=None, help="must match the table's board")
@@ -26,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--samples", type=int, default=30)
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", type=Path, help="write every member's figures here")
+    v.add_argument("--covered-only", action="store_true",
+                   help="sample only members the (partial) table covers")
     v.add_argument("--plot", type=Path, help="PNG (latency; _sram/_flash PNGs beside it)")
     v.set_defaults(handler=cmd_validate)
     s = sub.add_parser("show", help="what a table covers and how it was built")
@@ -57,7 +60,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     bar = _progress_bar(f"lut build {args.board}/{args.space}")
     if bar is None:
         report = build_table(args.board, args.space, out, args.jobs, limit=args.limit,
-                             progress=print_progress)
+                             progress=print_progress, port=args.port)
     else:
         with bar:
             task = bar.add_task("chains", total=None)
@@ -66,13 +69,16 @@ def cmd_build(args: argparse.Namespace) -> int:
                 bar.update(task, completed=done, total=total)
 
             report = build_table(args.board, args.space, out, args.jobs, limit=args.limit,
-                                 progress=progress)
+                                 progress=progress, port=args.port)
     rate = report.entries_new / (report.seconds / 60) if report.seconds else 0.0
     print(f"{report.table}: {report.entries_total} entries ({report.entries_new} new, "
           f"{report.chains} chains) in {report.seconds:.0f} s ({rate:.1f} entries/min); "
           f"arena mirror matched the board on {report.arena_checks - report.arena_mismatches}"
           f"/{report.arena_checks} chains")
-    return 0 if report.arena_mismatches == 0 else 1
+    failed = report.failed_chains
+    for key, err in failed.items():
+        print(f"chain {key} failed: {err}", file=sys.stderr)
+    return 0 if report.arena_mismatches == 0 and not failed else 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -87,7 +93,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, text: str) -> None:
         print(f"member {done}/{total}: {text}", file=sys.stderr, flush=True)
 
-    summary = validate(table, args.samples, args.seed, progress=progress)
+    summary = validate(table, args.samples, args.seed, progress=progress,
+                       covered_only=args.covered_only)
     print(f"{'#':>3} {'lat pred':>12} {'lat meas':>12} {'err%':>6} {'arena pred':>10} "
           f"{'arena meas':>10} {'flash pred':>10} {'flash meas':>10} ops")
     for m in summary.members:

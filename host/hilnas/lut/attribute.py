@@ -52,6 +52,7 @@ class BlockTemplate:
     const_bytes: int = 0
     name_bytes: int = 0  # tensor-name bytes without this block's own name tokens
     name_tokens: int = 0  # occurrences of this block's name inside tensor names
+    quant_bytes: int = 0  # quantization vectors (scales, zero points) in the flatbuffer
 
 
 @dataclass
@@ -141,13 +142,23 @@ def parse_chain(data: bytes, op_data_sizes: Mapping[str, int],
         })
     for b, tpl in templates.items():
         for t, lid in local[b].items():
+            # every block name inside a tensor name (its own and, in fused names, its
+            # neighbours'): a member's names differ from a chain's only there
             n = _name(tensors[t])
-            k = n.count(f"_{b}")
-            tpl.tensors[lid]["name_len"] = len(n) - k * len(b)
-            tpl.tensors[lid]["name_tokens"] = k
+            tokens = _BLOCK_RE.findall(n)
+            tpl.tensors[lid]["name_len"] = len(n) - sum(len(x) for x in tokens)
+            tpl.tensors[lid]["name_tokens"] = len(tokens)
         finish_sums(tpl.__dict__)
     shared = sum(1 for users in const_users.values() if len(users) > 1)
     return ParsedModel(len(data), len(ops), len(tensors), names, owner, templates, shared)
+
+
+def _quant_bytes(t: Any) -> int:
+    """Flatbuffer bytes of a tensor's quantization vectors (float scales, int64 zero points)."""
+    q = t.quantization
+    if q is None:
+        return 0
+    return 4 * len(_ints(q.scale)) + 8 * len(_ints(q.zeroPoint))
 
 
 def _op_name(model: Any, idx: int) -> str:
@@ -198,7 +209,8 @@ def _local(t: int, lmap: dict[int, int], tpl: BlockTemplate, tensors: list[Any],
     if t in lmap:
         return lmap[t]
     tt = tensors[t]
-    entry: dict[str, Any] = {"bytes": _bytes_of(tt), "const": const[t]}
+    entry: dict[str, Any] = {"bytes": _bytes_of(tt), "const": const[t],
+                             "quant_bytes": _quant_bytes(tt)}
     if const[t]:
         data = buffers[tt.buffer].data
         raw = bytes(np.asarray(data, dtype=np.uint8)) if data is not None else b""
@@ -234,6 +246,8 @@ def finish_sums(tpl: dict[str, Any]) -> None:
                              if t.get("shared") is None)
     tpl["name_bytes"] = sum(t.get("name_len", 0) for t in tpl["tensors"])
     tpl["name_tokens"] = sum(t.get("name_tokens", 0) for t in tpl["tensors"])
+    tpl["quant_bytes"] = sum(t.get("quant_bytes", 0) for t in tpl["tensors"]
+                             if t.get("shared") is None)
 
 
 def split_template(tpl: dict[str, Any], at: int) -> tuple[dict[str, Any], dict[str, Any]]:

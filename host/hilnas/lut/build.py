@@ -10,8 +10,9 @@ How (and why this way):
    converter treats every block as it would inside one. A chain stays under the
    engine's op limit. Hybrid: ~1,560 blocks in ~100 chains.
 3. Chains are converted (``--jobs`` converter processes) with the table's single
-   route, then profiled on one board session (booted once): QEMU's instruction counts
-   are exact and repeatable, so one run without warm-up is enough.
+   route and profiled in batches on the board (booted per batch, so an idle emulator
+   never competes with the converters): QEMU's instruction counts are exact and
+   repeatable, so one run without warm-up is enough.
 4. Each op's count goes to the block that produced it (:mod:`hilnas.lut.attribute`);
    the entry stores the block's ops, tensors and memory needs. After every chain the
    table is saved atomically, and the board's arena for the chain is checked against
@@ -186,6 +187,7 @@ class BuildReport:
     seconds: float
     arena_checks: int
     arena_mismatches: int
+    failed_chains: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def new_table(board: str, space: str, route: str, path: Path) -> LutTable:
@@ -243,6 +245,7 @@ def build_table(
     route: str = DEFAULT_ROUTE,
     limit: int | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    port: str | None = None,
 ) -> BuildReport:
     """Build (or continue) the table at ``out``; see the module docstring."""
     from hilnas.board.profiles import load_profile
@@ -271,7 +274,7 @@ def build_table(
     work.mkdir(parents=True, exist_ok=True)
     checks = mismatches = 0
     if chains:
-        checks, mismatches = _measure(chains, table, profile, work, jobs, t0, progress)
+        checks, mismatches = _measure(chains, table, profile, work, jobs, t0, progress, port)
     table.meta["build_seconds"] = round(table.meta.get("build_seconds", 0.0)
                                         + time.monotonic() - t0, 1)
     from hilnas.lut.predict import fit_flash
@@ -280,34 +283,63 @@ def build_table(
     table.meta["entries"] = len(table.entries)
     table.save(out)
     return BuildReport(out, len(table.entries), len(table.entries) - before, len(chains),
-                       time.monotonic() - t0, checks, mismatches)
+                       time.monotonic() - t0, checks, mismatches,
+                       dict(table.meta.get("failed_chains", {})))
 
 
 def _measure(chains: list[Chain], table: LutTable, profile: Any, work: Path, jobs: int,
-             t0: float, progress: Callable[[int, int, float], None] | None) -> tuple[int, int]:
+             t0: float, progress: Callable[[int, int, float], None] | None,
+             port: str | None = None) -> tuple[int, int]:
+    """Convert chains in ``jobs`` processes; profile whatever is converted in batches.
+
+    The board is booted per batch of converted chains, not held for the whole build: an
+    emulated board busy-polls its UART and would take a core from the converters while
+    it waits for them (one boot costs about a second).
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     from hilnas.board.session import open_board
 
-    done = 0
-    checks = mismatches = 0
-    with open_board(profile) as session, \
-            ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_spawn()) as pool:
-        futures: list[tuple[Chain, Future[str] | None]] = []
+    done = checks = mismatches = 0
+    failed: dict[str, str] = {}
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_spawn())
+    try:
+        todo: list[tuple[Chain, Future[str] | None]] = []
         for chain in chains:
             path = work / f"{chain.key}.tflite"
             fut = None if path.exists() else pool.submit(
                 convert_chain, _chain_json(chain), table.route, str(path))
-            futures.append((chain, fut))
-        for chain, fut in futures:
-            path = work / f"{chain.key}.tflite"
-            if fut is not None:
-                fut.result()
-            ok = _record_chain(chain, path, session, table)
-            checks += 1
-            mismatches += 0 if ok else 1
-            table.save()
-            done += 1
-            if progress is not None:
-                progress(done, len(chains), time.monotonic() - t0)
+            todo.append((chain, fut))
+        while todo:
+            ready = [(c, f) for c, f in todo if f is None or f.done()]
+            if not ready:
+                wait([f for _, f in todo if f is not None], return_when=FIRST_COMPLETED)
+                continue
+            todo = [(c, f) for c, f in todo if (c, f) not in ready]
+            converted = []
+            for chain, f in ready:
+                try:
+                    if f is not None:
+                        f.result()
+                    converted.append(chain)
+                except Exception as exc:  # one chain's converter failure must not stop the rest
+                    failed[chain.key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                    print(f"lut build: chain {chain.key} failed to convert: {failed[chain.key]}",
+                          file=sys.stderr, flush=True)
+            if not converted:
+                continue
+            with open_board(profile, port=port) as session:
+                for chain in converted:
+                    ok = _record_chain(chain, work / f"{chain.key}.tflite", session, table)
+                    checks += 1
+                    mismatches += 0 if ok else 1
+                    table.save()
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(chains), time.monotonic() - t0)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        table.meta["failed_chains"] = failed
     return checks, mismatches
 
 
@@ -371,7 +403,7 @@ def _record_chain(chain: Chain, path: Path, session: Any, table: LutTable) -> bo
 
 def _flash_sample(parsed: Any, model_bytes: int) -> list[float]:
     """(model bytes, const bytes, name bytes, ops, tensors) of one converted chain."""
-    const = sum(t.const_bytes for t in parsed.blocks.values())
+    const = sum(t.const_bytes + t.quant_bytes for t in parsed.blocks.values())
     names = sum(t.name_bytes + t.name_tokens * len(b) for b, t in parsed.blocks.items())
     return [model_bytes, const, names, parsed.n_ops, parsed.n_tensors]
 

@@ -158,7 +158,7 @@ class Predictor:
                     own += 1
                 else:
                     shared.add(key)
-            const += e["const_bytes"]
+            const += e["const_bytes"] + e.get("quant_bytes", 0)
             names += e["name_bytes"] + e["name_tokens"] * len(b.name)
         n_tensors = 1 + own + len(shared)
         n_ops = sum(len(e["ops"]) for _, e in pairs)
@@ -261,7 +261,8 @@ class _FastPath:
                 else:
                     bit = self.shared_bits.setdefault(sk, len(self.shared_bits))
                     mask |= 1 << bit
-            fixed_bytes += e["const_bytes"] + e["name_bytes"] + e["name_tokens"] * len(b.name)
+            fixed_bytes += (e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
+                            + e["name_tokens"] * len(b.name))
         entry = (float(lat), n_ops, own, fixed_bytes, mask)
         self.tables[stage][key] = entry
         return entry
@@ -272,8 +273,7 @@ class _FastPath:
         ops = np.zeros(n, dtype=np.int64)
         own = np.zeros(n, dtype=np.int64)
         fixed = np.zeros(n)
-        masks = np.zeros(n, dtype=object) if len(self.shared_bits) > 62 else np.zeros(
-            n, dtype=np.int64)
+        masks = np.zeros(n, dtype=object)  # Python ints: any number of shared constants
         for stage in self.stages:
             cols = self.deps[stage]
             sub = vecs[:, cols] if cols else np.zeros((n, 0), dtype=np.int64)
@@ -295,8 +295,8 @@ class _FastPath:
             ops += vals[inv, 1].astype(np.int64)
             own += vals[inv, 2].astype(np.int64)
             fixed += vals[inv, 3].astype(float)
-            masks = masks | vals[inv, 4].astype(masks.dtype)
-        n_shared = np.array([bin(int(m)).count("1") for m in masks]) if len(masks) else masks
+            masks = masks | vals[inv, 4]
+        n_shared = np.fromiter((int(m).bit_count() for m in masks), dtype=np.int64, count=n)
         tensors = 1 + own + n_shared
         f = self.pred.flash
         model = np.rint(fixed + f["intercept"] + f["per_op"] * ops + f["per_tensor"] * tensors)
