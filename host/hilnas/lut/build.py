@@ -112,9 +112,10 @@ def _stem_levels(stems: dict[int, list[BlockSpec]]) -> dict[int, set[int]]:
 
 
 def _resolution_of(b: BlockSpec, stems: dict[int, list[BlockSpec]]) -> int:
-    """The largest resolution whose halvings reach the block's input size."""
+    """The smallest resolution whose halvings reach the block's input size (chains are
+    built smallest resolution first, so members at it are covered early in a build)."""
     levels = _stem_levels(stems)
-    options = [r for r in sorted(stems, reverse=True) if b.input_hwc[0] in levels[r]]
+    options = [r for r in sorted(stems) if b.input_hwc[0] in levels[r]]
     if not options:
         raise ConfigError(f"block {b.signature()} fits no resolution of the space")
     return options[0]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from hilnas.convert.routes import get_route
@@ -24,28 +25,41 @@ from hilnas.space.blocks import ConvBN, conv_out, make_block
 CALIB_SAMPLES = 8
 
 
-def adapter(cin: int, cout: int, stride: int) -> nn.Module:
-    return ConvBN(cin, cout, 1, stride, act=False)
+class Adapter(nn.Module):
+    """1x1 ConvBN (stride 1 or 2), then zero padding up to ``size`` when the next block
+    needs a larger map than the chain has reached (a strided block is followed by
+    another one at the same input size). Its ops are the adapter's, never a block's."""
+
+    def __init__(self, cin: int, cout: int, stride: int, size: int | None = None) -> None:
+        super().__init__()
+        self.conv = ConvBN(cin, cout, 1, stride, act=False)
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        if self.size is not None and self.size > y.shape[2]:
+            grow = self.size - y.shape[2]
+            y = F.pad(y, (0, grow, 0, grow))
+        return y
 
 
 def adapters_between(
     src: tuple[int, int, int], dst: tuple[int, int, int]
-) -> list[tuple[int, int, int]] | None:
-    """(cin, cout, stride) adapters turning ``src`` into ``dst``; None if unreachable.
+) -> list[tuple[int, int, int, int | None]]:
+    """(cin, cout, stride, pad_to) adapters turning ``src`` into ``dst``.
 
-    Spatial size only shrinks (strided 1x1 convs); one adapter changes channels too.
+    Strided 1x1 convs shrink the map while it is at least twice the target; one adapter
+    changes the channels; zero padding grows a map that is smaller than the target.
     """
     if src == dst:
         return []
     h, _, c = src
-    steps: list[tuple[int, int, int]] = []
-    while h > dst[0]:
-        steps.append((c, dst[2], 2))
+    steps: list[tuple[int, int, int, int | None]] = []
+    while conv_out(h, 1, 2) >= dst[0] and h > dst[0]:
+        steps.append((c, dst[2], 2, None))
         h, c = conv_out(h, 1, 2), dst[2]
-    if h != dst[0]:
-        return None
-    if not steps:
-        steps.append((c, dst[2], 1))
+    if h != dst[0] or not steps:
+        steps.append((c, dst[2], 1, dst[0] if h < dst[0] else None))
     return steps
 
 
@@ -72,10 +86,8 @@ def chain_model(chain: list[BlockSpec], seed: int = 0) -> tuple[nn.Module, list[
     for k, spec in enumerate(chain):
         if prev is not None:
             steps = adapters_between(prev, spec.input_hwc)
-            if steps is None:
-                raise ValueError(f"cannot connect {prev} to {spec.signature()}")
-            for cin, cout, stride in steps:
-                children.append((f"a{n_adapt}", adapter(cin, cout, stride)))
+            for cin, cout, stride, pad_to in steps:
+                children.append((f"a{n_adapt}", Adapter(cin, cout, stride, pad_to)))
                 n_adapt += 1
         children.append((f"e{k}", make_block(spec)))
         names.append(f"e{k}")
