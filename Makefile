@@ -8,7 +8,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup lint bench clean lut
 
 setup:
 	@./.ci/bootstrap.sh
@@ -18,6 +18,15 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Board-measured latency/memory tables (resumable: rerun after an interruption).
+LUT_BOARDS ?= mps2-an386
+LUT_SPACES ?= hybrid
+LUT_JOBS   ?= 2
+lut: setup
+	@for b in $(LUT_BOARDS); do for s in $(LUT_SPACES); do \
+	  $(VENV)/bin/hilnas lut build --board $$b --space $$s --jobs $(LUT_JOBS) || exit 1; \
+	done; done
 
 lint: setup
 	$(VENV)/bin/ruff check .

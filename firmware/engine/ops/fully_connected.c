@@ -15,15 +15,15 @@ typedef struct {
     int32_t shift;
     int32_t *ch_multiplier; /* per-channel, or NULL */
     int8_t *ch_shift;
-    int32_t *ch_bias;       /* bias + input_offset * sum(row), when filter_offset == 0 */
+    int32_t *ch_bias;       /* bias + input_offset * sum(row): constant filter, offset 0 */
 } fc_data;
 
 static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
 {
     const hn_tensor *in = ctx->inputs[0], *w = ctx->inputs[1], *out = ctx->outputs[0];
     const hn_tensor *bias = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
-    if (w->ndim != 2 || !w->is_const) {
-        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "filter must be a constant 2-D tensor");
+    if (w->ndim != 2) {
+        return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "filter must be a 2-D tensor");
     }
     d->out_depth = w->dims[0];
     d->accum_depth = w->dims[1];
@@ -128,7 +128,9 @@ static hn_status fc_prepare(hn_op_ctx *ctx)
     d->output_offset = out->zero_point;
     hn_status sm = fc_multipliers(ctx, d);
     if (sm != HN_OK && sm != HN_ERR_ARENA_TOO_SMALL) return sm;
-    hn_status sb = d->filter_offset == 0 ? fc_fold_bias(ctx, d) : HN_OK;
+    /* A filter computed at run time (attention's probabilities x values, as litert
+     * lowers it) has no data at prepare: the bias is not folded, eval adds offsets. */
+    hn_status sb = d->filter_offset == 0 && w->is_const ? fc_fold_bias(ctx, d) : HN_OK;
     return sm != HN_OK ? sm : sb;
 }
 

@@ -23,6 +23,7 @@ GROUP_MODULES = (
     "hilnas.cli.convert_cmds",
     "hilnas.cli.engine_cmds",
     "hilnas.cli.board_cmds",
+    "hilnas.cli.lut_cmds",
     "hilnas.cli.search_cmds",
     "hilnas.cli.deploy_cmds",
     "hilnas.cli.demo_cmds",

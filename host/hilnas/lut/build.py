@@ -1,0 +1,416 @@
+"""``hilnas lut build``: measure every block of a space on a board, resumably.
+
+How (and why this way):
+
+1. :func:`~hilnas.lut.keys.enumerate_blocks` lists every signature of the space;
+   entries already in the table are skipped (a rerun after ``kill -9`` continues).
+2. The pending blocks are packed into measurement *chains* per input resolution: the
+   resolution's stem, blocks in decreasing spatial size (1x1 strided adapters where
+   shapes do not connect), a head at the end — a chain looks like a member, so the
+   converter treats every block as it would inside one. A chain stays under the
+   engine's op limit. Hybrid: ~1,560 blocks in ~100 chains.
+3. Chains are converted (``--jobs`` converter processes) with the table's single
+   route and profiled in batches on the board (booted per batch, so an idle emulator
+   never competes with the converters): QEMU's instruction counts are exact and
+   repeatable, so one run without warm-up is enough.
+4. Each op's count goes to the block that produced it (:mod:`hilnas.lut.attribute`);
+   the entry stores the block's ops, tensors and memory needs. After every chain the
+   table is saved atomically, and the board's arena for the chain is checked against
+   the predictor's planner mirror (a mismatch is recorded in the table's header).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hilnas.errors import ConfigError
+from hilnas.lut.table import SCHEMA_VERSION, LutTable, load_table
+from hilnas.space.base import BlockSpec
+
+#: Conversion route per space: litert is the only route that converts attention members
+#: correctly (onnx2tf mis-converts them at small maps); one route for entries and members.
+DEFAULT_ROUTE = "litert"
+#: Estimated converted ops per block kind (packing only; a chain over the limit is split).
+OPS_ESTIMATE = {"conv": 4, "mbconv": 7, "attention": 34, "head": 3, "posconv": 3,
+                "reduce": 5}
+ADAPTER_OPS = 2
+OP_HEADROOM = 0.8  # fill chains to 80% of the engine's op limit
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One measurement model: blocks in order (adapters are inserted when converted)."""
+
+    resolution: int
+    blocks: tuple[BlockSpec, ...]
+
+    @property
+    def key(self) -> str:
+        text = "|".join(b.signature() for b in self.blocks)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def default_lut_path(board: str, space: str) -> Path:
+    return Path(__file__).resolve().parents[3] / "lut" / board / f"{space}.json"
+
+
+# ---------------------------------------------------------------- planning
+def plan_chains(pending: Sequence[BlockSpec], all_blocks: Sequence[BlockSpec],
+                max_ops: int) -> list[Chain]:
+    """Pack ``pending`` blocks into chains that start with a stem and end with a head."""
+    budget = int(max_ops * OP_HEADROOM)
+    stems = _by_res([b for b in all_blocks if b.kind in ("conv",) and b.name == "stem"])
+    levels = _stem_levels(stems)
+    heads = {r: [b for b in all_blocks if b.kind == "head" and b.input_hwc[0] in levels[r]]
+             for r in stems}
+    pend_stems = _by_res([b for b in pending if b.kind == "conv" and b.name == "stem"])
+    pend_heads = _by_res_head([b for b in pending if b.kind == "head"], stems)
+    body = [b for b in pending if b.kind not in ("head",) and b.name != "stem"]
+    chains: list[Chain] = []
+    for res in sorted(set(stems)):
+        items = sorted((b for b in body if _resolution_of(b, stems) == res),
+                       key=lambda b: (-b.input_hwc[0], b.kind, b.signature()))
+        groups = _pack(items, budget - 10)
+        n = max(len(groups), len(pend_stems.get(res, [])), len(pend_heads.get(res, [])))
+        for i in range(n):
+            group = groups[i] if i < len(groups) else []
+            stem = _pick(pend_stems.get(res, []), stems[res], i)
+            tail = group[-1].output_hwc if group else stem.output_hwc
+            head = _pick_head(pend_heads.get(res, []), heads.get(res, []), i, tail)
+            chains.append(Chain(res, (stem, *group, head)))
+    return chains
+
+
+def _by_res(stems: list[BlockSpec]) -> dict[int, list[BlockSpec]]:
+    out: dict[int, list[BlockSpec]] = {}
+    for b in stems:
+        out.setdefault(b.input_hwc[0], []).append(b)
+    return out
+
+
+def _stem_levels(stems: dict[int, list[BlockSpec]]) -> dict[int, set[int]]:
+    """Spatial sizes reachable from each resolution by halving (ceil)."""
+    levels: dict[int, set[int]] = {}
+    for res in stems:
+        h, seen = res, set()
+        while h >= 1 and h not in seen:
+            seen.add(h)
+            h = math.ceil(h / 2) if h > 1 else 0
+        levels[res] = seen
+    return levels
+
+
+def _resolution_of(b: BlockSpec, stems: dict[int, list[BlockSpec]]) -> int:
+    """The smallest resolution whose halvings reach the block's input size (chains are
+    built smallest resolution first, so members at it are covered early in a build)."""
+    levels = _stem_levels(stems)
+    options = [r for r in sorted(stems) if b.input_hwc[0] in levels[r]]
+    if not options:
+        raise ConfigError(f"block {b.signature()} fits no resolution of the space")
+    return options[0]
+
+
+def _by_res_head(heads: list[BlockSpec], stems: dict[int, list[BlockSpec]]
+                 ) -> dict[int, list[BlockSpec]]:
+    out: dict[int, list[BlockSpec]] = {}
+    for b in heads:
+        if b.kind == "head":
+            out.setdefault(_resolution_of(b, stems), []).append(b)
+    return out
+
+
+def _pack(items: list[BlockSpec], budget: int) -> list[list[BlockSpec]]:
+    groups: list[list[BlockSpec]] = []
+    cur: list[BlockSpec] = []
+    used = 0
+    for b in items:
+        cost = OPS_ESTIMATE.get(b.kind, 10) + ADAPTER_OPS
+        if cur and used + cost > budget:
+            groups.append(cur)
+            cur, used = [], 0
+        cur.append(b)
+        used += cost
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _pick(pending: list[BlockSpec], every: list[BlockSpec], i: int) -> BlockSpec:
+    if i < len(pending):
+        return pending[i]
+    return sorted(every, key=lambda b: b.signature())[0]
+
+
+def _pick_head(pending: list[BlockSpec], every: list[BlockSpec], i: int,
+               tail: tuple[int, int, int]) -> BlockSpec:
+    if i < len(pending):
+        return pending[i]
+    fits = [h for h in every if h.input_hwc[0] <= tail[0]]
+    return sorted(fits or every, key=lambda b: b.signature())[0]
+
+
+# ---------------------------------------------------------------- converting
+def convert_chain(chain_json: str, route: str, out: str) -> str:
+    """Worker: build and convert one chain (runs in a converter process)."""
+    from hilnas.lut.modelgen import chain_model, convert_plain
+    from hilnas.space.base import BlockSpec as Spec
+
+    specs = [Spec(d["kind"], d["name"], tuple(d["input_hwc"]), tuple(d["output_hwc"]),
+                  tuple(tuple(p) for p in d["params"])) for d in json.loads(chain_json)]
+    model, _ = chain_model(specs, seed=0)
+    h, w, c = specs[0].input_hwc
+    convert_plain(model, (1, c, h, w), route, Path(out))
+    return out
+
+
+def _chain_json(chain: Chain) -> str:
+    return json.dumps([dataclasses.asdict(b) for b in chain.blocks])
+
+
+# ---------------------------------------------------------------- the build
+@dataclass
+class BuildReport:
+    table: Path
+    entries_total: int
+    entries_new: int
+    chains: int
+    seconds: float
+    arena_checks: int
+    arena_mismatches: int
+    failed_chains: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def new_table(board: str, space: str, route: str, path: Path) -> LutTable:
+    """An empty table whose header says how it will be built."""
+    from hilnas.board.build import build_firmware, cmake_flags
+    from hilnas.board.profiles import load_profile
+    from hilnas.lut.engine_facts import compiler_version, engine_source_hash, op_data_sizes
+
+    profile = load_profile(board)
+    image = build_firmware(profile)
+    yaml_path = Path(__file__).resolve().parents[3] / "device_profiles" / f"{board}.yaml"
+    meta = {
+        "schema": SCHEMA_VERSION,
+        "board": board,
+        "board_profile_sha256": hashlib.sha256(yaml_path.read_bytes()).hexdigest()[:16],
+        "space": space,
+        "route": route,
+        "converter_versions": _versions(),
+        "engine_source_hash": engine_source_hash(),
+        "firmware_source_hash": image.source_hash[:16],
+        "build_flags": cmake_flags(profile),
+        "compiler": compiler_version(),
+        "unit": profile.timing_unit if hasattr(profile, "timing_unit") else "instructions",
+        "clock_hz": profile.clock_hz,
+        "runs": 1,
+        "warmup": 0,
+        "statistic": "single run: QEMU -icount instruction counts are exact and repeatable",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "op_data_sizes": op_data_sizes(image.elf),
+        "arena_checks": 0,
+        "arena_mismatches": [],
+        "build_seconds": 0.0,
+    }
+    return LutTable(meta, {}, {"flash_samples": []}, path)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("torch", "litert-torch", "ai-edge-quantizer", "onnx2tf", "tensorflow-cpu",
+                "tflite-micro"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def build_table(
+    board: str,
+    space_name: str,
+    out: Path,
+    jobs: int = 1,
+    route: str = DEFAULT_ROUTE,
+    limit: int | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+    port: str | None = None,
+) -> BuildReport:
+    """Build (or continue) the table at ``out``; see the module docstring."""
+    from hilnas.board.profiles import load_profile
+    from hilnas.lut.keys import blocks_to_measure, enumerate_blocks
+    from hilnas.space import get_space
+
+    t0 = time.monotonic()
+    out = Path(out)
+    if out.exists():
+        table = load_table(out)
+        if table.board != board or table.space != space_name:
+            raise ConfigError(f"{out} is the table of {table.board}/{table.space}, "
+                              f"not {board}/{space_name}; choose another -o")
+    else:
+        table = new_table(board, space_name, route, out)
+        table.save(out)
+    profile = load_profile(board)
+    space = get_space(space_name)
+    blocks = enumerate_blocks(space)
+    pending = blocks_to_measure(blocks, set(table.entries))
+    if limit is not None:
+        pending = pending[:limit]
+    before = len(table.entries)
+    chains = plan_chains(pending, list(blocks.values()), profile.max_ops) if pending else []
+    work = out.parent / f".{out.stem}.work"
+    work.mkdir(parents=True, exist_ok=True)
+    checks = mismatches = 0
+    if chains:
+        checks, mismatches = _measure(chains, table, profile, work, jobs, t0, progress, port)
+    table.meta["build_seconds"] = round(table.meta.get("build_seconds", 0.0)
+                                        + time.monotonic() - t0, 1)
+    from hilnas.lut.predict import fit_flash
+
+    table.fits["flash"] = fit_flash(table)
+    table.meta["entries"] = len(table.entries)
+    table.save(out)
+    return BuildReport(out, len(table.entries), len(table.entries) - before, len(chains),
+                       time.monotonic() - t0, checks, mismatches,
+                       dict(table.meta.get("failed_chains", {})))
+
+
+def _measure(chains: list[Chain], table: LutTable, profile: Any, work: Path, jobs: int,
+             t0: float, progress: Callable[[int, int, float], None] | None,
+             port: str | None = None) -> tuple[int, int]:
+    """Convert chains in ``jobs`` processes; profile whatever is converted in batches.
+
+    The board is booted per batch of converted chains, not held for the whole build: an
+    emulated board busy-polls its UART and would take a core from the converters while
+    it waits for them (one boot costs about a second).
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from hilnas.board.session import open_board
+
+    done = checks = mismatches = 0
+    failed: dict[str, str] = {}
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_spawn())
+    try:
+        todo: list[tuple[Chain, Future[str] | None]] = []
+        for chain in chains:
+            path = work / f"{chain.key}.tflite"
+            fut = None if path.exists() else pool.submit(
+                convert_chain, _chain_json(chain), table.route, str(path))
+            todo.append((chain, fut))
+        while todo:
+            ready = [(c, f) for c, f in todo if f is None or f.done()]
+            if not ready:
+                wait([f for _, f in todo if f is not None], return_when=FIRST_COMPLETED)
+                continue
+            todo = [(c, f) for c, f in todo if (c, f) not in ready]
+            converted = []
+            for chain, f in ready:
+                try:
+                    if f is not None:
+                        f.result()
+                    converted.append(chain)
+                except Exception as exc:  # one chain's converter failure must not stop the rest
+                    failed[chain.key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                    print(f"lut build: chain {chain.key} failed to convert: {failed[chain.key]}",
+                          file=sys.stderr, flush=True)
+            if not converted:
+                continue
+            with open_board(profile, port=port) as session:
+                for chain in converted:
+                    ok = _record_chain(chain, work / f"{chain.key}.tflite", session, table)
+                    checks += 1
+                    mismatches += 0 if ok else 1
+                    table.save()
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(chains), time.monotonic() - t0)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        table.meta["failed_chains"] = failed
+    return checks, mismatches
+
+
+def _spawn() -> Any:
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn")
+
+
+def _record_chain(chain: Chain, path: Path, session: Any, table: LutTable) -> bool:
+    """Profile one converted chain and store its blocks; True when the arena matched."""
+    from hilnas.board.profile import run_on_session
+    from hilnas.lut.assemble import assemble
+    from hilnas.lut.attribute import parse_chain, split_template
+    from hilnas.lut.keys import entry_keys
+
+    data = path.read_bytes()
+    parsed = parse_chain(data, table.meta["op_data_sizes"])
+    if parsed.n_ops > session.profile.max_ops:
+        raise ConfigError(f"chain {chain.key} has {parsed.n_ops} ops, over the board's "
+                          f"{session.profile.max_ops}; lower OP_HEADROOM")
+    result = run_on_session(session, path, runs=1, warmup=0, bulk=True)
+    if len(result.ops) != parsed.n_ops:
+        raise ConfigError(f"chain {chain.key}: board ran {len(result.ops)} ops, "
+                          f"the model has {parsed.n_ops}")
+    per_block_ops: dict[str, int] = {}
+    for i, block in enumerate(parsed.op_block):
+        k = per_block_ops.get(block, 0)
+        parsed.blocks[block].ops[k]["ticks"] = result.ops[i].value
+        per_block_ops[block] = k + 1
+    templates = [dataclasses.asdict(t) for t in parsed.blocks.values()]
+    h, w, c = chain.blocks[0].input_hwc
+    net = assemble(templates, h * w * c)
+    predicted = net.planned_bytes() + net.persistent
+    ok = predicted == result.arena_bytes
+    table.meta["arena_checks"] = table.meta.get("arena_checks", 0) + 1
+    if not ok:
+        table.meta.setdefault("arena_mismatches", []).append(
+            {"chain": chain.key, "board": result.arena_bytes, "mirror": predicted})
+    table.fits.setdefault("flash_samples", []).append(_flash_sample(parsed, result.model_bytes))
+    for k, spec in enumerate(chain.blocks):
+        tpl = parsed.blocks.get(f"e{k}")
+        if tpl is None:
+            raise ConfigError(f"chain {chain.key}: block e{k} ({spec.signature()}) has no ops")
+        whole = dataclasses.asdict(tpl)
+        whole.pop("block")
+        keys = entry_keys(spec)
+        parts = [whole]
+        if len(keys) == 2:
+            at = next((i for i, op in enumerate(whole["ops"]) if op.get("marks")), None)
+            if at is None:
+                raise ConfigError(f"chain {chain.key}: {spec.signature()} has no FFN ops")
+            parts = list(split_template(whole, at))
+        for key, entry in zip(keys, parts, strict=True):
+            entry["kind"] = key.split("-")[0]
+            entry["latency"] = sum(op["ticks"] for op in entry["ops"])
+            entry["chain"] = chain.key
+            table.entries[key] = entry
+    return ok
+
+
+def _flash_sample(parsed: Any, model_bytes: int) -> list[float]:
+    """(model bytes, const bytes, name bytes, ops, tensors) of one converted chain."""
+    const = sum(t.const_bytes + t.quant_bytes for t in parsed.blocks.values())
+    names = sum(t.name_bytes + t.name_tokens * len(b) for b, t in parsed.blocks.items())
+    return [model_bytes, const, names, parsed.n_ops, parsed.n_tensors]
+
+
+def print_progress(done: int, total: int, elapsed: float) -> None:
+    """Plain progress line (for logs); the CLI shows a rich bar on a terminal."""
+    eta = elapsed / done * (total - done) if done else float("nan")
+    print(f"lut build: chain {done}/{total}, {elapsed:.0f} s elapsed, ETA {eta:.0f} s",
+          file=sys.stderr, flush=True)

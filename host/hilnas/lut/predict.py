@@ -1,0 +1,310 @@
+"""The predictor: architecture -> latency, arena, SRAM, flash, op/tensor counts, feasibility.
+
+No torch, no conversion: every figure comes from the table's per-block entries.
+
+* latency: sum of the block entries' per-op instruction counts (board units), and ms at
+  the board clock;
+* arena: exact — the blocks' tensors are stitched into the member's tensor list
+  (:mod:`hilnas.lut.assemble`) and placed by a mirror of the engine's planner
+  (:mod:`hilnas.lut.mirror`), plus persistent op data;
+* flash: model flatbuffer bytes = a linear fit (over every measured chain) of constant
+  bytes, tensor-name bytes, op and tensor counts; plus the firmware's flash;
+* op/tensor counts: exact (constants the converter shares between blocks counted once).
+
+``predict_many`` is the fast path for search: it splits a member into stages, learns
+(by probing the space) which knobs decide each stage's input shape and blocks, and
+compiles per-stage cost tables, so a batch is a few numpy gathers.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hilnas.errors import ConfigError
+from hilnas.lut.assemble import assemble
+from hilnas.lut.keys import entry_keys
+from hilnas.lut.table import LutMissError, LutTable, StaleTableWarning
+
+_STAGE = re.compile(r"^(s\d+)")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The board limits a prediction is checked against (a BoardBudget's fields)."""
+
+    arena_bytes: int
+    model_flash_bytes: int
+    max_ops: int
+    max_tensors: int
+    firmware_ram_bytes: int
+    firmware_flash_bytes: int
+    model_slot_bytes: int = 0
+
+    @classmethod
+    def of(cls, budget: Any) -> Budget:
+        return cls(budget.arena_bytes, budget.model_flash_bytes, budget.max_ops,
+                   budget.max_tensors, budget.firmware_ram_bytes, budget.firmware_flash_bytes,
+                   getattr(budget, "model_slot_bytes", 0))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted figures of one member on the table's board.
+
+    ``arena_bytes`` is None when the member is beyond the engine's op/tensor tables (the
+    engine cannot load it, so there is no arena); ``feasible`` is False then, and
+    ``reasons`` says why.
+    """
+
+    latency: float
+    latency_ms: float
+    arena_bytes: int | None
+    sram_bytes: int | None
+    model_bytes: int
+    flash_bytes: int
+    n_ops: int
+    n_tensors: int
+    feasible: bool
+    reasons: tuple[str, ...] = ()
+
+
+def check_engine_hash(table: LutTable, strict: bool = False) -> None:
+    """Warn (or raise with ``strict``) when the engine changed since the table was built."""
+    from hilnas.lut.engine_facts import engine_source_hash
+
+    now = engine_source_hash()
+    built = table.meta.get("engine_source_hash")
+    if built == now:
+        return
+    msg = (f"LUT {table.path}: measured with engine sources {built}, the current engine is "
+           f"{now}; latencies may be stale (rebuild with `hilnas lut build`)")
+    if strict:
+        raise ConfigError(msg)
+    warnings.warn(msg, StaleTableWarning, stacklevel=3)
+
+
+def fit_flash(table: LutTable) -> dict[str, float]:
+    """Least-squares model-bytes fit over the measured chains (intercept, per-op, per-tensor).
+
+    Constant and name bytes enter with coefficient 1 (they are stored verbatim); the rest
+    of a flatbuffer is per-op/per-tensor tables and a fixed header.
+    """
+    samples = np.asarray(table.fits.get("flash_samples", []), dtype=float)
+    if len(samples) < 3:
+        return {"intercept": 0.0, "per_op": 0.0, "per_tensor": 0.0, "max_rel_err": 0.0}
+    y = samples[:, 0] - samples[:, 1] - samples[:, 2]
+    a = np.column_stack([np.ones(len(samples)), samples[:, 3], samples[:, 4]])
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    pred = a @ coef + samples[:, 1] + samples[:, 2]
+    rel = np.abs(pred - samples[:, 0]) / samples[:, 0]
+    return {"intercept": float(coef[0]), "per_op": float(coef[1]),
+            "per_tensor": float(coef[2]), "max_rel_err": float(rel.max())}
+
+
+class Predictor:
+    """Predicts members of the table's space; ``budget`` adds feasibility."""
+
+    def __init__(self, table: LutTable, budget: Any | None = None, strict: bool = False,
+                 check_engine: bool = True) -> None:
+        from hilnas.space import get_space
+
+        if check_engine:
+            check_engine_hash(table, strict)
+        self.table = table
+        self.space = get_space(table.space)
+        self.budget = Budget.of(budget) if budget is not None else None
+        self.flash = table.fits.get("flash") or {"intercept": 0.0, "per_op": 0.0,
+                                                 "per_tensor": 0.0}
+        self.unit_ms = 1e3 / table.clock_hz
+        self._fast: _FastPath | None = None
+
+    # ------------------------------------------------------------ one member
+    def entries_for(self, arch: Any) -> list[tuple[Any, dict[str, Any]]]:
+        """(block, entry) pairs in execution order; a block may span several entries."""
+        pairs = [(b, key) for b in self.space.blocks(arch) for key in entry_keys(b)]
+        entries = self.table.entries
+        missing = [key for _, key in pairs if key not in entries]
+        if missing:
+            raise LutMissError(str(self.table.path or self.table.space),
+                               list(dict.fromkeys(missing)))
+        return [(b, entries[key]) for b, key in pairs]
+
+    def predict(self, arch: Any, exact_arena: bool = True) -> Prediction:
+        pairs = self.entries_for(arch)
+        latency = float(sum(e["latency"] for _, e in pairs))
+        n_ops = sum(len(e["ops"]) for _, e in pairs)
+        n_tensors, model_bytes = self._counts_and_bytes(pairs)
+        arena: int | None = None
+        if exact_arena and self._loadable(n_ops, n_tensors):
+            b0 = pairs[0][0]
+            net = assemble([e for _, e in pairs], int(np.prod(b0.input_hwc)))
+            arena = net.planned_bytes() + net.persistent
+        return self._finish(latency, arena, model_bytes, n_ops, n_tensors)
+
+    def _counts_and_bytes(self, pairs: Sequence[tuple[Any, dict[str, Any]]]) -> tuple[int, int]:
+        shared: set[str] = set()
+        own = 0
+        const = names = 0
+        for b, e in pairs:
+            for t in e["tensors"]:
+                key = t.get("shared")
+                if key is None:
+                    own += 1
+                else:
+                    shared.add(key)
+            const += e["const_bytes"] + e.get("quant_bytes", 0)
+            names += e["name_bytes"] + e["name_tokens"] * len(b.name)
+        n_tensors = 1 + own + len(shared)
+        n_ops = sum(len(e["ops"]) for _, e in pairs)
+        f = self.flash
+        model = const + names + f["intercept"] + f["per_op"] * n_ops + f["per_tensor"] * n_tensors
+        return n_tensors, round(float(model))
+
+    def _loadable(self, n_ops: int, n_tensors: int) -> bool:
+        b = self.budget
+        return b is None or (n_ops <= b.max_ops and n_tensors <= b.max_tensors)
+
+    def _finish(self, latency: float, arena: int | None, model_bytes: int, n_ops: int,
+                n_tensors: int) -> Prediction:
+        b = self.budget
+        fw_ram = b.firmware_ram_bytes if b else 0
+        fw_flash = b.firmware_flash_bytes if b else 0
+        reasons: list[str] = []
+        if b is not None:
+            if n_ops > b.max_ops:
+                reasons.append(f"{n_ops} ops > engine limit {b.max_ops}")
+            if n_tensors > b.max_tensors:
+                reasons.append(f"{n_tensors} tensors > engine limit {b.max_tensors}")
+            if arena is not None and arena > b.arena_bytes:
+                reasons.append(f"arena {arena} B > {b.arena_bytes} B")
+            if model_bytes > b.model_flash_bytes:
+                reasons.append(f"model {model_bytes} B > flash for models {b.model_flash_bytes} B")
+            if b.model_slot_bytes and model_bytes > b.model_slot_bytes:
+                reasons.append(f"model {model_bytes} B > model slot {b.model_slot_bytes} B")
+        return Prediction(
+            latency=latency, latency_ms=latency * self.unit_ms, arena_bytes=arena,
+            sram_bytes=None if arena is None else fw_ram + arena, model_bytes=model_bytes,
+            flash_bytes=fw_flash + model_bytes, n_ops=n_ops, n_tensors=n_tensors,
+            feasible=not reasons, reasons=tuple(reasons))
+
+    # ------------------------------------------------------------ batches
+    def predict_many(self, vectors: np.ndarray | Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+        """Latency, latency_ms, model/flash bytes, op and tensor counts for integer vectors.
+
+        Vectors are :meth:`SearchSpace.encode` rows. No arena (use :meth:`predict`);
+        ``feasible_counts`` checks the op/tensor/flash limits when a budget is set.
+        """
+        if self._fast is None:
+            self._fast = _FastPath(self)
+        return self._fast.run(np.asarray(vectors, dtype=np.int64))
+
+
+class _FastPath:
+    """Per-stage cost tables compiled from the space by probing (see module docstring)."""
+
+    def __init__(self, pred: Predictor, probes: int = 12, seed: int = 0) -> None:
+        import random
+
+        self.pred = pred
+        space = pred.space
+        self.knobs = space.knobs
+        rng = random.Random(seed)
+        base = [space.sample(rng) for _ in range(probes)]
+        self.stages = list(dict.fromkeys(self._stage(b.name) for b in space.blocks(base[0])))
+        self.deps: dict[str, list[int]] = {s: [] for s in self.stages}
+        for k, knob in enumerate(self.knobs):
+            for arch in base:
+                sig0 = self._stage_sigs(space, arch)
+                for v in knob.choices:
+                    alt = space.make({**arch.values, knob.name: v})
+                    sig1 = self._stage_sigs(space, alt)
+                    for s in self.stages:
+                        if sig0.get(s) != sig1.get(s) and k not in self.deps[s]:
+                            self.deps[s].append(k)
+        self.cards = [len(k.choices) for k in self.knobs]
+        self.tables: dict[str, dict[tuple[int, ...], tuple[float, int, int, float, int]]] = {
+            s: {} for s in self.stages}
+        self.shared_bits: dict[str, int] = {}
+        self.rng = rng
+
+    @staticmethod
+    def _stage(name: str) -> str:
+        m = _STAGE.match(name)
+        return m.group(1) if m else name
+
+    def _stage_sigs(self, space: Any, arch: Any) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for b in space.blocks(arch):
+            out.setdefault(self._stage(b.name), []).append(b.signature())
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _compile(self, stage: str, key: tuple[int, ...], vec: np.ndarray) -> tuple:
+        space = self.pred.space
+        arch = space.decode([int(x) for x in vec])
+        pairs = [(b, e) for b, e in self.pred.entries_for(arch) if self._stage(b.name) == stage]
+        lat = sum(e["latency"] for _, e in pairs)
+        n_ops = sum(len(e["ops"]) for _, e in pairs)
+        own = 0
+        mask = 0
+        fixed_bytes = 0.0
+        for b, e in pairs:
+            for t in e["tensors"]:
+                sk = t.get("shared")
+                if sk is None:
+                    own += 1
+                else:
+                    bit = self.shared_bits.setdefault(sk, len(self.shared_bits))
+                    mask |= 1 << bit
+            fixed_bytes += (e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
+                            + e["name_tokens"] * len(b.name))
+        entry = (float(lat), n_ops, own, fixed_bytes, mask)
+        self.tables[stage][key] = entry
+        return entry
+
+    def run(self, vecs: np.ndarray) -> dict[str, np.ndarray]:
+        n = len(vecs)
+        lat = np.zeros(n)
+        ops = np.zeros(n, dtype=np.int64)
+        own = np.zeros(n, dtype=np.int64)
+        fixed = np.zeros(n)
+        masks = np.zeros(n, dtype=object)  # Python ints: any number of shared constants
+        for stage in self.stages:
+            cols = self.deps[stage]
+            sub = vecs[:, cols] if cols else np.zeros((n, 0), dtype=np.int64)
+            if cols:
+                flat = np.ravel_multi_index(sub.T, [self.cards[c] for c in cols])
+            else:
+                flat = np.zeros(n, dtype=np.int64)
+            uniq, inv = np.unique(flat, return_inverse=True)
+            table = self.tables[stage]
+            vals = np.empty((len(uniq), 5), dtype=object)
+            for j, u in enumerate(uniq):
+                key = (int(u),)
+                entry = table.get(key)
+                if entry is None:
+                    first = int(np.argmax(flat == u))
+                    entry = self._compile(stage, key, vecs[first])
+                vals[j] = entry
+            lat += vals[inv, 0].astype(float)
+            ops += vals[inv, 1].astype(np.int64)
+            own += vals[inv, 2].astype(np.int64)
+            fixed += vals[inv, 3].astype(float)
+            masks = masks | vals[inv, 4]
+        n_shared = np.fromiter((int(m).bit_count() for m in masks), dtype=np.int64, count=n)
+        tensors = 1 + own + n_shared
+        f = self.pred.flash
+        model = np.rint(fixed + f["intercept"] + f["per_op"] * ops + f["per_tensor"] * tensors)
+        b = self.pred.budget
+        out = {"latency": lat, "latency_ms": lat * self.pred.unit_ms, "n_ops": ops,
+               "n_tensors": tensors, "model_bytes": model.astype(np.int64)}
+        out["flash_bytes"] = out["model_bytes"] + (b.firmware_flash_bytes if b else 0)
+        if b is not None:
+            out["feasible_counts"] = ((ops <= b.max_ops) & (tensors <= b.max_tensors)
+                                      & (out["model_bytes"] <= b.model_flash_bytes))
+        return out
