@@ -72,7 +72,7 @@ def test_engine_runs_litert_attention_bit_exact_with_tflm() -> None:
     filter; the engine must run it (no folded bias) exactly like TFLM."""
     import numpy as np
 
-    from hilnas.convert import tflm
+    from hilnas import tflm
 
     data = MODEL.read_bytes()
     x = np.random.default_rng(0).integers(-128, 128, (1, 3, 32, 32)).astype(np.int8)

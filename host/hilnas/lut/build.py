@@ -352,7 +352,7 @@ def _spawn() -> Any:
 
 def _record_chain(chain: Chain, path: Path, session: Any, table: LutTable) -> bool:
     """Profile one converted chain and store its blocks; True when the arena matched."""
-    from hilnas.board.profile import run_on_session
+    from hilnas.board.measure import run_on_session
     from hilnas.lut.assemble import assemble
     from hilnas.lut.attribute import parse_chain, split_template
     from hilnas.lut.keys import entry_keys

@@ -116,7 +116,7 @@ def measure_members(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[MemberResult]:
     """Convert (table's route), profile on one board session, pair with predictions."""
-    from hilnas.board.profile import run_on_session
+    from hilnas.board.measure import run_on_session
     from hilnas.board.profiles import load_profile
     from hilnas.board.session import open_board
     from hilnas.lut.attribute import parse_chain
