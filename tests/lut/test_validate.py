@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hilnas.lut.validate import MemberResult, error_stats, save_plots, summarize
 
 

@@ -15,6 +15,21 @@ from typing import Any
 from hilnas.lut.mirror import plan_arena
 
 
+def dedup_key(t: Mapping[str, Any]) -> str | None:
+    """Content key of a constant the converter stores once per network, else None.
+
+    Constants shared between blocks of a chain are marked so; unquantized constants
+    (reshape shapes, transpose permutations) are shared by content wherever they repeat
+    in a member (two blocks of one signature, for example). Weights and biases carry
+    quantization and differ between blocks.
+    """
+    if t.get("shared") is not None:
+        return str(t["shared"])
+    if t.get("const") and not t.get("quant_bytes") and t.get("key"):
+        return str(t["key"])
+    return None
+
+
 @dataclass
 class Network:
     op_names: list[str]
@@ -49,7 +64,7 @@ def assemble(templates: Sequence[Mapping[str, Any]], input_bytes: int) -> Networ
     for tpl in templates:
         gid: list[int] = []
         for t in tpl["tensors"]:
-            key = t.get("shared")
+            key = dedup_key(t)
             if key is not None and key in shared:
                 gid.append(shared[key])
                 continue

@@ -300,6 +300,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, work: Path, job
     from concurrent.futures import FIRST_COMPLETED, wait
 
     from hilnas.board.session import open_board
+    from hilnas.lut.predict import fit_flash
 
     done = checks = mismatches = 0
     failed: dict[str, str] = {}
@@ -334,6 +335,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, work: Path, job
                     ok = _record_chain(chain, work / f"{chain.key}.tflite", session, table)
                     checks += 1
                     mismatches += 0 if ok else 1
+                    table.fits["flash"] = fit_flash(table)
                     table.save()
                     done += 1
                     if progress is not None:

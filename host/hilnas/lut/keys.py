@@ -11,8 +11,10 @@ missed is still caught at prediction time (:class:`~hilnas.lut.table.LutMissErro
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
-from hilnas.space.base import BlockSpec, SearchSpace
+if TYPE_CHECKING:  # the predictor imports this module; keep it free of the space's imports
+    from hilnas.space.base import BlockSpec, SearchSpace
 
 DEFAULT_PATIENCE = 40_000
 MAX_SAMPLES = 1_000_000

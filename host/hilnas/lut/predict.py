@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from hilnas.errors import ConfigError
-from hilnas.lut.assemble import assemble
+from hilnas.lut.assemble import assemble, dedup_key
 from hilnas.lut.keys import entry_keys
 from hilnas.lut.table import LutMissError, LutTable, StaleTableWarning
 
@@ -119,8 +119,8 @@ class Predictor:
         self.table = table
         self.space = get_space(table.space)
         self.budget = Budget.of(budget) if budget is not None else None
-        self.flash = table.fits.get("flash") or {"intercept": 0.0, "per_op": 0.0,
-                                                 "per_tensor": 0.0}
+        # a build in progress has samples but no final fit yet: fit them here
+        self.flash = table.fits.get("flash") or fit_flash(table)
         self.unit_ms = 1e3 / table.clock_hz
         self._fast: _FastPath | None = None
 
@@ -153,7 +153,7 @@ class Predictor:
         const = names = 0
         for b, e in pairs:
             for t in e["tensors"]:
-                key = t.get("shared")
+                key = dedup_key(t)
                 if key is None:
                     own += 1
                 else:
@@ -255,7 +255,7 @@ class _FastPath:
         fixed_bytes = 0.0
         for b, e in pairs:
             for t in e["tensors"]:
-                sk = t.get("shared")
+                sk = dedup_key(t)
                 if sk is None:
                     own += 1
                 else:
