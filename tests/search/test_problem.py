@@ -149,3 +149,24 @@ def test_a_cost_function_without_a_constrained_cost_is_named() -> None:
     problem.constraints = {"flash_bytes": 3.0}
     with pytest.raises(SearchError, match="no 'flash_bytes'"):
         problem.check([problem.domain.sample(random.Random(0))])
+
+
+def test_hyt_under_a_budget_only_the_smallest_members_meet_still_searches() -> None:
+    """Uniform samples of the hybrid space almost never meet a latency just above the
+    smallest member's: HyT-Search grows its initial sample from the feasible anchor."""
+    space = get_space("hybrid")
+    costs = AnalyticCosts(space)
+    rec = Recording(_proxy_accuracy(space))
+    bound = costs([space.smallest()])[0]["latency_ms"] * 1.05
+    problem = Problem(
+        SpaceDomain(space),
+        [Objective("accuracy", "max"), Objective("latency_ms", "min", "cost")],
+        rec,
+        costs_fn=costs,
+        constraints={"latency_ms": bound},
+        reference={"accuracy": 0.0, "latency_ms": bound},
+    )
+    result = run_search(problem, "hyt", 6, seed=0, batch_size=3, n_init=3, pop_size=20,
+                        n_gen=3)
+    assert len(result.records) >= 3
+    assert all(c["latency_ms"] <= bound for c in costs(rec.seen))

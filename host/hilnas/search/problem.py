@@ -97,6 +97,11 @@ class Domain:
     def sample(self, rng: random.Random) -> Vector:
         return tuple(rng.randrange(b) for b in self.bounds)
 
+    def anchors(self) -> list[Vector]:
+        """Members known to be cheap (a space's smallest): where a search under tight
+        budgets looks for feasible candidates when uniform samples find none."""
+        return []
+
     def mutate(self, v: Vector, rng: random.Random, prob: float | None = None) -> Vector:
         """Resample each position with probability ``prob`` (1/d by default); one always moves."""
         prob = 1.0 / len(v) if prob is None else prob
@@ -138,6 +143,9 @@ class SpaceDomain(Domain):
 
     def encode(self, arch: Any) -> Vector:
         return tuple(self.space.encode(arch))
+
+    def anchors(self) -> list[Vector]:
+        return [self.encode(self.space.smallest())]
 
 
 class TableDomain(Domain):

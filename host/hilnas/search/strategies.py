@@ -85,6 +85,26 @@ class Strategy:
                 self._pool = [v for v, f in zip(members, ok, strict=True) if f.ok]
         return self._pool
 
+    def feasible_near_anchors(self, n: int) -> list[Vector]:
+        """Up to ``n`` feasible members grown from the domain's anchors by mutation.
+
+        Under a tight budget (a latency that only small members meet) uniform samples are
+        almost never feasible; walking out from a feasible cheap member finds its
+        feasible neighbourhood in a bounded number of checks.
+        """
+        anchors = self.problem.domain.anchors()
+        found = [v for v, f in zip(anchors, self.problem.check(anchors), strict=True)
+                 if f.ok and v not in self.seen]
+        if not found:
+            return []
+        for _ in range(40 * n):
+            if len(found) >= n:
+                break
+            v = self.problem.domain.mutate(self.rng.choice(found), self.rng)
+            if v not in found and v not in self.seen and self.problem.check([v])[0].ok:
+                found.append(v)
+        return found[:n]
+
     def random_feasible(self, n: int) -> list[Vector]:
         pool = self.feasible_pool()
         if pool is not None:
@@ -299,6 +319,8 @@ class HyTSearch(Strategy):
         pool = self.feasible_pool(self.enumerate_limit)
         if pool is None or len(pool) > 50 * n:
             pool = self.random_feasible(50 * n) if pool is None else self.rng.sample(pool, 50 * n)
+        if len(pool) < n:  # tight budgets: grow the feasible region from the anchors
+            pool += [v for v in self.feasible_near_anchors(n) if v not in pool]
         if not pool:
             return []
         x = self._normalised(pool)
@@ -319,6 +341,8 @@ class HyTSearch(Strategy):
         fresh = [v for v in self.initial if v not in self.seen]
         if fresh:
             return fresh[:n_max]
+        if not self.X:  # nothing evaluated yet: no surrogate to fit
+            return (self.random_feasible(n_max) or self.feasible_near_anchors(n_max))[:n_max]
         return self._next_batch(min(n_max, self.batch_size))
 
     def _next_batch(self, k: int) -> list[Vector]:
