@@ -294,13 +294,16 @@ def compare_predictions(predicted: dict[str, float] | None, source: str, measure
     return comparisons, notes
 
 
-def predict_with_lut(lut: Path, arch: Any, log: Log) -> tuple[dict[str, float] | None, str]:
+def predict_with_lut(lut: Path, arch: Any, budget: Any, log: Log
+                     ) -> tuple[dict[str, float] | None, str]:
     """The LUT's prediction for ``arch`` (every figure the deploy then measures); a miss
-    is a note, not a failure: the deploy's own measurements still stand."""
+    is a note, not a failure: the deploy's own measurements still stand. With the board's
+    ``budget`` the SRAM and flash figures include the firmware's share, as the search's
+    constraints do (the profile's firmware RAM/flash: an upper bound the linker enforces)."""
     from hilnas.lut import Predictor, load_table
 
     try:
-        pred = Predictor(load_table(lut)).predict(arch)
+        pred = Predictor(load_table(lut), budget).predict(arch)
     except HilnasError as exc:
         return None, f"LUT prediction skipped: {exc}"
     figures = {k: getattr(pred, k) for k in PREDICTION_KEYS if getattr(pred, k, None) is not None}
@@ -447,7 +450,7 @@ def _finish_report(stage: Path, sub: _Subnet, conv: Any, profile: BoardProfile,
     if opts.lut is not None:
         shutil.copy2(opts.lut, stage / f"lut{Path(opts.lut).suffix or '.json'}")
         if predicted is None:
-            predicted, note = predict_with_lut(opts.lut, sub.arch, log)
+            predicted, note = predict_with_lut(opts.lut, sub.arch, profile.budget(), log)
             source = note if predicted is not None else source
             if predicted is None:
                 notes.append(note)
