@@ -397,6 +397,8 @@ def _record_chain(chain: Chain, path: Path, session: Any, table: LutTable) -> bo
                 raise ConfigError(f"chain {chain.key}: {spec.signature()} has no FFN ops")
             parts = list(split_template(whole, at))
         for key, entry in zip(keys, parts, strict=True):
+            if key in table.entries:
+                continue  # a filler stem/head (every chain needs one): keep the first figure
             entry["kind"] = key.split("-")[0]
             entry["latency"] = sum(op["ticks"] for op in entry["ops"])
             entry["chain"] = chain.key

@@ -218,15 +218,26 @@ class _FastPath:
         base = [space.sample(rng) for _ in range(probes)]
         self.stages = list(dict.fromkeys(self._stage(b.name) for b in space.blocks(base[0])))
         self.deps: dict[str, list[int]] = {s: [] for s in self.stages}
+        self.shape_deps: dict[str, list[int]] = {s: [] for s in self.stages}
         for k, knob in enumerate(self.knobs):
             for arch in base:
-                sig0 = self._stage_sigs(space, arch)
+                sig0, in0 = self._stage_sigs(space, arch)
                 for v in knob.choices:
                     alt = space.make({**arch.values, knob.name: v})
-                    sig1 = self._stage_sigs(space, alt)
+                    sig1, in1 = self._stage_sigs(space, alt)
                     for s in self.stages:
                         if sig0.get(s) != sig1.get(s) and k not in self.deps[s]:
                             self.deps[s].append(k)
+                        if in0.get(s) != in1.get(s) and k not in self.shape_deps[s]:
+                            self.shape_deps[s].append(k)
+        # A stage is keyed by its input shape (few distinct values, from the knobs that
+        # shape it) and its own knobs, so its cost table stays small however many
+        # upstream knobs feed its input.
+        self.own: dict[str, list[int]] = {
+            s: sorted(k for k in self.deps[s] if k not in self.shape_deps[s])
+            for s in self.stages}
+        self.shape_ids: dict[tuple[int, ...], int] = {}
+        self.shape_tables: dict[str, dict[int, int]] = {s: {} for s in self.stages}
         self.cards = [len(k.choices) for k in self.knobs]
         self.tables: dict[str, dict[tuple[int, ...], tuple[float, int, int, float, int]]] = {
             s: {} for s in self.stages}
@@ -238,11 +249,36 @@ class _FastPath:
         m = _STAGE.match(name)
         return m.group(1) if m else name
 
-    def _stage_sigs(self, space: Any, arch: Any) -> dict[str, tuple[str, ...]]:
+    def _stage_sigs(self, space: Any, arch: Any
+                    ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]:
         out: dict[str, list[str]] = {}
+        first: dict[str, tuple[int, ...]] = {}
         for b in space.blocks(arch):
-            out.setdefault(self._stage(b.name), []).append(b.signature())
-        return {k: tuple(v) for k, v in out.items()}
+            st = self._stage(b.name)
+            out.setdefault(st, []).append(b.signature())
+            first.setdefault(st, tuple(b.input_hwc))
+        return {k: tuple(v) for k, v in out.items()}, first
+
+    def _shape_id(self, stage: str, vecs: np.ndarray) -> np.ndarray:
+        """Id of each row's input shape to ``stage`` (lazily tabulated per knob combo)."""
+        cols = self.shape_deps[stage]
+        n = len(vecs)
+        if not cols:
+            return np.zeros(n, dtype=np.int64)
+        flat = np.ravel_multi_index(vecs[:, cols].T, [self.cards[c] for c in cols])
+        table = self.shape_tables[stage]
+        uniq, inv = np.unique(flat, return_inverse=True)
+        ids = np.empty(len(uniq), dtype=np.int64)
+        for j, u in enumerate(uniq):
+            sid = table.get(int(u))
+            if sid is None:
+                row = vecs[int(np.argmax(flat == u))]
+                arch = self.pred.space.decode([int(x) for x in row])
+                _, first = self._stage_sigs(self.pred.space, arch)
+                sid = self.shape_ids.setdefault(first[stage], len(self.shape_ids))
+                table[int(u)] = sid
+            ids[j] = sid
+        return ids[inv]
 
     def _compile(self, stage: str, key: tuple[int, ...], vec: np.ndarray) -> tuple:
         space = self.pred.space
@@ -275,12 +311,11 @@ class _FastPath:
         fixed = np.zeros(n)
         masks = np.zeros(n, dtype=object)  # Python ints: any number of shared constants
         for stage in self.stages:
-            cols = self.deps[stage]
-            sub = vecs[:, cols] if cols else np.zeros((n, 0), dtype=np.int64)
-            if cols:
-                flat = np.ravel_multi_index(sub.T, [self.cards[c] for c in cols])
-            else:
-                flat = np.zeros(n, dtype=np.int64)
+            cols = self.own[stage]
+            flat = np.ravel_multi_index(vecs[:, cols].T, [self.cards[c] for c in cols]) \
+                if cols else np.zeros(n, dtype=np.int64)
+            width = int(np.prod([self.cards[c] for c in cols])) if cols else 1
+            flat = self._shape_id(stage, vecs) * width + flat
             uniq, inv = np.unique(flat, return_inverse=True)
             table = self.tables[stage]
             vals = np.empty((len(uniq), 5), dtype=object)

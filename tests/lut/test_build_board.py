@@ -1,0 +1,75 @@
+"""Builds on the emulated board: resume after kill -9, and the shipped table against fresh
+measurements of members (a stale table fails here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from hilnas.board.profiles import load_profile
+from hilnas.lut import Predictor, StaleTableWarning, load_table
+from hilnas.lut.validate import measure_members, summarize
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "lut" / "mps2-an386" / "hybrid.json"
+
+pytestmark = [pytest.mark.slow, pytest.mark.qemu]
+
+
+def _build_cmd(out: Path, limit: int) -> list[str]:
+    return [sys.executable, "-m", "hilnas", "lut", "build", "--board", "mps2-an386",
+            "--space", "cnn", "-o", str(out), "--limit", str(limit), "--jobs", "1"]
+
+
+def _entries(path: Path) -> dict:
+    return json.loads(path.read_text())["entries"] if path.exists() else {}
+
+
+def test_kill_9_mid_build_then_rerun_redoes_no_finished_entry(tmp_path) -> None:
+    out = tmp_path / "cnn.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(_build_cmd(out, 8), cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600  # a cold start on a loaded 2-core machine
+    try:
+        while not _entries(out) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the build and its converter processes
+        proc.wait()
+    first = _entries(out)
+    assert first, "no chain finished before the deadline"
+    load_table(out)  # the killed build left a complete, readable table
+    done = subprocess.run(_build_cmd(out, 4), cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    second = _entries(out)
+    for key, entry in first.items():  # finished entries kept, not measured again
+        assert second[key]["chain"] == entry["chain"]
+        assert second[key]["latency"] == entry["latency"]
+    assert len(second) > len(first)
+
+
+def test_shipped_table_matches_fresh_board_measurements(tmp_path) -> None:
+    table = load_table(TABLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleTableWarning)
+        pred = Predictor(table, load_profile(table.board).budget())
+    space = pred.space
+    mid = space.decode([len(k.choices) // 2 for k in space.knobs])
+    mid = space.make({**mid.values, "resolution": space.smallest()["resolution"]})
+    members = [space.smallest(), mid]
+    summary = summarize(measure_members(pred, members, seed=7, work=tmp_path))
+    for m in summary.members:
+        p, q = m.predicted, m.measured
+        assert abs(p["latency"] - q["latency"]) / q["latency"] <= 0.03
+        assert p["arena_bytes"] == q["arena_bytes"]
+        assert (p["n_ops"], p["n_tensors"]) == (q["n_ops"], q["n_tensors"])
+        assert abs(p["model_bytes"] - q["model_bytes"]) / q["model_bytes"] <= 0.01
