@@ -91,8 +91,8 @@ def lut_stage(cfg: DemoConfig) -> Path:
         from hilnas.lut import load_table
 
         table = load_table(path)
-        _log(f"shipped table: {len(table.entries)} entries, built on {table.board} "
-             f"({table.meta.get('built_utc', table.meta.get('date', '?'))})")
+        _log(f"shipped table: {len(table.entries)} entries measured on {table.board} "
+             f"({table.unit}, {table.meta.get('created', '?')})")
         return path
     _log("no table yet: measuring it on the board (resumable)")
     build_table(cfg.board, cfg.space, path, progress=print_progress)
