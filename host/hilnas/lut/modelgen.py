@@ -20,7 +20,8 @@ from torch import nn
 
 from hilnas.convert.routes import get_route
 from hilnas.space.base import BlockSpec
-from hilnas.space.blocks import ConvBN, conv_out, make_block
+from hilnas.space.blocks import ConvBN, make_block
+from hilnas.space.geometry import conv_out
 
 CALIB_SAMPLES = 8
 
