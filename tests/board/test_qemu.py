@@ -120,6 +120,12 @@ def test_qemu_refusing_to_start_is_reported_with_its_message(tmp_path: Path) -> 
 HANG_S = 60
 
 
+def _default_sigint() -> None:
+    """Children get SIGINT's default back: a suite started in the background (`cmd &`)
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt in them."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_no_orphan_when_the_owner_is_interrupted_or_killed(echo_elf: Path, sig: int) -> None:
     """Ctrl-C (SIGINT to the group), SIGTERM and even SIGKILL of the owner end QEMU."""
@@ -128,6 +134,7 @@ def test_no_orphan_when_the_owner_is_interrupted_or_killed(echo_elf: Path, sig: 
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     try:
         assert child.stdout is not None
@@ -152,6 +159,7 @@ def test_ctrl_c_during_hilnas_profile_leaves_no_qemu(sample_models: dict) -> Non
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 120  # includes a firmware build on a cold cache
