@@ -153,11 +153,11 @@ def _output_details(model: bytes) -> list[dict[str, Any]]:
     return [loaded.output_details(i) for i in range(loaded.n_outputs)]
 
 
-def decode_outputs(model: bytes, data: bytes) -> list[float]:
+def decode_outputs(details: list[dict[str, Any]], data: bytes) -> list[float]:
     """The board's output bytes as values, each output read in its own dtype."""
     values: list[float] = []
     offset = 0
-    for detail in _output_details(model):
+    for detail in details:
         n = _tensor_bytes(detail)
         values += np.frombuffer(data[offset:offset + n], detail["dtype"]).tolist()
         offset += n
@@ -298,6 +298,7 @@ def run_on_session(
     ms = None
     if ident.timing_unit in ("cycles", "ns"):
         ms = res.latency_median / ident.counter_hz * 1e3 if ident.counter_hz else None
+    out_details = _output_details(model)  # loaded once for values and dtypes
     return Measurement(
         board=session.profile.name,
         model=str(model_path),
@@ -327,8 +328,8 @@ def run_on_session(
         wall_s=time.monotonic() - started,
         checked_against_tflm=check,
         ops=ops,
-        output=decode_outputs(model, output),
-        output_dtypes=[np.dtype(d["dtype"]).name for d in _output_details(model)],
+        output=decode_outputs(out_details, output),
+        output_dtypes=[np.dtype(d["dtype"]).name for d in out_details],
         identity=dataclasses.asdict(ident),
     )
 
