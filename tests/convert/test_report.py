@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hilnas.convert.report import (
     REPORT_SCHEMA,
+    ByteSplit,
     ConversionReport,
     OutputQuality,
     RouteAttempt,
@@ -29,6 +30,8 @@ def sample_report() -> ConversionReport:
         int8_quality=(OutputQuality(0, 0.2, 0.01, 4.0, 0.875), OutputQuality(1, 0.1, 0.02, 2.0)),
         calibration=SampleSet(16, "calib.npy"), heldout=SampleSet(8, "separate"),
         attempts=(RouteAttempt("onnx2tf", False, "boom"), RouteAttempt("litert", True)),
+        bytes_split=ByteSplit(4096, 2000, 400, 0, 600, 0),
+        bytes_split_before=ByteSplit(9000, 2000, 400, 0, 600, 4500),
         checks={"tflm": {"passed": True, "arena_bytes": 1504}},
         timings_s={"total": 1.5}, timings_cpu_s={"total": 2.5}, c_files=("m.c", "m.h"),
     )
@@ -47,7 +50,8 @@ def test_json_round_trip_is_exact(tmp_path: Path) -> None:
 def test_other_schema_and_missing_fields_are_named(tmp_path: Path) -> None:
     data = sample_report().to_json()
     old = {k: v for k, v in data.items() if k not in ("schema", "input_layout")} | {"version": 1}
-    with pytest.raises(ConfigError, match="field 'schema' is 1, this hilnas reads 2"):
+    with pytest.raises(ConfigError,
+                       match=f"field 'schema' is 1, this hilnas reads {REPORT_SCHEMA}"):
         ConversionReport.from_json(old)
     with pytest.raises(ConfigError, match="field 'arena_bytes' is missing"):
         ConversionReport.from_json({k: v for k, v in data.items() if k != "arena_bytes"})

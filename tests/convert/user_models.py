@@ -126,3 +126,24 @@ def call_counter() -> nn.Module:
 
 def data_dependent_shape() -> nn.Module:
     return _seeded(DataDependentShape())
+
+
+class WideCnn(nn.Module):
+    """~57 K parameters at 16x16: enough weights that flatbuffer overhead is measurable
+    against them (the lean-flatbuffer bound), still a few seconds per route."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+        )
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.body(x).mean(dim=(2, 3)))
+
+
+def wide_cnn() -> nn.Module:
+    return _seeded(WideCnn())

@@ -71,7 +71,9 @@ def _print_conversion(console: Console, report: ConversionReport, tflite: Path,
                       report_path: Path) -> None:
     quality = report.int8_quality[0]
     table = Table(title=f"{tflite} (route {report.route})", show_header=False)
-    table.add_row("model bytes", str(report.model_bytes))
+    table.add_row("model bytes", report.bytes_split.line())
+    table.add_row("before leaning", f"{report.bytes_split_before.total:,} B (other"
+                  f" {report.bytes_split_before.other:,}: names, metadata, unused buffers)")
     table.add_row("TFLM arena bytes", str(report.arena_bytes))
     table.add_row("input layout", report.input_layout)
     table.add_row("ops", ", ".join(f"{k} {v}" for k, v in report.op_histogram.items()))

@@ -6,8 +6,9 @@ every check passed:
 1. validate inputs (static shape, calibration set, writable output path);
 2. for each route in order: float export -> static shapes + op coverage on the float
    graph (clear names before the int8 converter's cryptic errors) -> float agreement with
-   PyTorch -> int8 quantization -> int8/op checks -> TFLM load + exact arena -> int8
-   quality on held-out inputs;
+   PyTorch -> int8 quantization -> lean flatbuffer (hilnas.convert.lean: names, metadata
+   and unused buffers dropped, so every later check judges the bytes that get written)
+   -> int8/op checks -> TFLM load + exact arena -> int8 quality on held-out inputs;
 3. the first route that passes everything is written with its JSON report (and C pair):
    all of these files or none (:class:`hilnas.fileio.OutputSet`), so a failed report
    write never leaves a .tflite behind; if every route fails, :class:`ConvertError` lists
@@ -28,8 +29,10 @@ from torch import nn
 
 from hilnas.convert import checks
 from hilnas.convert.carray import c_pair, c_pair_paths
+from hilnas.convert.lean import byte_split, lean_flatbuffer, with_names_of
 from hilnas.convert.output import ensure_writable_dir
 from hilnas.convert.report import (
+    ByteSplit,
     ConversionReport,
     OutputQuality,
     RouteAttempt,
@@ -77,6 +80,7 @@ class _RouteOutcome:
     int8: bytes
     input_layout: str
     checks: dict[str, dict]
+    splits: tuple[ByteSplit, ByteSplit]  # (lean model, route's output before leaning)
 
 
 class _Timer:
@@ -192,9 +196,14 @@ def _checked_route(
         results["float_agreement"] = checks.check_float_agreement(
             fm.tflite, to_layout(probe, fm.input_layout), torch_outputs(model, probe))
     with timer.stage(f"{route.name}.quantize"):
-        int8 = route.quantize(fm, calib)
+        raw = route.quantize(fm, calib)
+    with timer.stage(f"{route.name}.lean"):
+        int8 = lean_flatbuffer(raw, f"{route.name} int8 model")
+        splits = (byte_split(int8), byte_split(raw))
     with timer.stage(f"{route.name}.int8_checks"):
-        info = read_model(int8, f"{route.name} int8 model")
+        # Check the lean bytes; messages borrow the names leaning dropped (same indices).
+        info = with_names_of(read_model(int8, f"{route.name} int8 model"),
+                             read_model(raw, f"{route.name} int8 model"))
         results["op_coverage"] = checks.check_op_coverage(info, "int8")
         results["int8"] = checks.check_int8(info)
         results["static_shapes"] = checks.check_static_shapes(info)
@@ -202,7 +211,7 @@ def _checked_route(
         results["tflm"] = checks.check_tflm(int8)
         results["int8_quality"] = checks.check_int8_quality(
             int8, to_layout(heldout, fm.input_layout), torch_outputs(model, heldout))
-    return _RouteOutcome(int8, fm.input_layout, results)
+    return _RouteOutcome(int8, fm.input_layout, results, splits)
 
 
 def _check_forward(model: nn.Module, example: torch.Tensor) -> None:
@@ -326,6 +335,8 @@ def _finish(
             calibration=samples[0],
             heldout=samples[1],
             attempts=attempts,
+            bytes_split=outcome.splits[0],
+            bytes_split_before=outcome.splits[1],
             checks=outcome.checks,
             timings_s=timings,
             timings_cpu_s=cpu_timings,

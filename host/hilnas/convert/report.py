@@ -24,8 +24,11 @@ from typing import Any
 from hilnas.errors import ConfigError
 from hilnas.fileio import json_text, read_json_object
 
-#: Bump when a field changes meaning or disappears (1 was the untyped dict report).
-REPORT_SCHEMA = 2
+#: Bump when a field changes meaning or disappears (1 was the untyped dict report;
+#: 3 added the lean flatbuffer's byte split).
+REPORT_SCHEMA = 3
+#: Issue #10's flash bound: model bytes <= LEAN_BOUND x (constant data + quantization).
+LEAN_BOUND = 1.15
 INPUT_LAYOUTS = ("NHWC", "NCHW")
 
 
@@ -69,6 +72,49 @@ class OutputQuality:
 
 
 @dataclass(frozen=True)
+class ByteSplit:
+    """Where a flatbuffer's bytes go (:func:`hilnas.convert.lean.byte_split` measures it).
+
+    ``weights`` are int8 constant bytes, ``biases`` int32 constant bytes (biases and the
+    few shape/axis constants), ``constants_other`` constant bytes of other types,
+    ``quantization`` the distinct scale (4 B) and zero-point (8 B) vectors. ``other`` is
+    what neither TFLM nor the engine reads: names, calibration min/max, metadata and
+    signature strings, unreferenced buffers (payload bytes). ``graph`` is the rest:
+    tables, shapes, operator lists, alignment.
+    """
+
+    total: int
+    weights: int
+    biases: int
+    constants_other: int
+    quantization: int
+    other: int
+
+    @property
+    def payload(self) -> int:
+        """What the model cannot do without: constant data plus quantization parameters."""
+        return self.weights + self.biases + self.constants_other + self.quantization
+
+    @property
+    def graph(self) -> int:
+        return self.total - self.payload - self.other
+
+    @property
+    def ratio(self) -> float:
+        """Model bytes per payload byte; :data:`LEAN_BOUND` is the target."""
+        return self.total / max(self.payload, 1)
+
+    def line(self) -> str:
+        """One line for people: the split and the ratio against the bound."""
+        return (f"{self.total:,} B = weights {self.weights:,} + biases {self.biases:,}"
+                + (f" + other constants {self.constants_other:,}" if self.constants_other
+                   else "")
+                + f" + quantization {self.quantization:,} + graph {self.graph:,}"
+                f" + other {self.other:,} ({self.ratio:.3f} x weights+biases+quantization,"
+                f" bound {LEAN_BOUND})")
+
+
+@dataclass(frozen=True)
 class ConversionReport:
     """Everything a conversion produced and measured (see module doc)."""
 
@@ -86,6 +132,9 @@ class ConversionReport:
     calibration: SampleSet
     heldout: SampleSet
     attempts: tuple[RouteAttempt, ...]
+    #: The written (lean) model's byte split, and the route's output before leaning.
+    bytes_split: ByteSplit
+    bytes_split_before: ByteSplit
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     timings_cpu_s: dict[str, float] = field(default_factory=dict)
@@ -125,6 +174,8 @@ class ConversionReport:
             calibration=SampleSet(**fields.get("calibration", dict)),
             heldout=SampleSet(**fields.get("heldout", dict)),
             attempts=tuple(RouteAttempt(**a) for a in fields.get("attempts", list)),
+            bytes_split=ByteSplit(**fields.get("bytes_split", dict)),
+            bytes_split_before=ByteSplit(**fields.get("bytes_split_before", dict)),
             checks=dict(fields.get("checks", dict)),
             timings_s=dict(fields.get("timings_s", dict)),
             timings_cpu_s=dict(fields.get("timings_cpu_s", dict)),

@@ -135,7 +135,8 @@ def _tensor_info(index: int, t: schema.TensorT, model: schema.ModelT) -> TensorI
     zps = tuple(int(z) for z in (q.zeroPoint if q is not None and q.zeroPoint is not None else ()))
     shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
     sig = tuple(int(d) for d in (t.shapeSignature if t.shapeSignature is not None else shape))
-    name = t.name.decode(errors="replace") if isinstance(t.name, bytes) else str(t.name)
+    # Lean models (hilnas.convert.lean) keep only the I/O tensors' names.
+    name = t.name.decode(errors="replace") if isinstance(t.name, bytes) else str(t.name or "")
     return TensorInfo(
         index=index, name=name, shape=shape, shape_signature=sig,
         dtype=_TYPE_NAMES.get(t.type, f"TYPE_{t.type}"), is_constant=is_const,
