@@ -5,7 +5,14 @@ torch/TensorFlow imports), the total of a warm second conversion in the same pro
 the search pays per subnet), process CPU seconds and peak RSS. Each model runs in its own
 child process so that peak RSS is per model. Target: hybrid (mobilevit) cold <= 20 s.
 
+Flash (issue #10): for each reference model and a few ``hybrid`` space members (smallest,
+the demo-size one near 249 K parameters, largest; ``--members``), bytes per parameter and
+the lean model's bytes against LEAN_BOUND x (weights + biases + quantization), with the
+split before and after leaning. Members convert through the same ``convert()`` on
+``--member-route`` (default litert: onnx2tf mis-converts the largest member).
+
 Usage: .venv/bin/python bench/convert.py [--models mbv2,mobilevit] [--routes onnx2tf,litert]
+                                        [--members smallest,demo,largest] [--member-route R]
 Timings on a shared 2-core machine are noisy: compare CPU seconds as well as wall seconds.
 """
 
@@ -22,6 +29,8 @@ import time
 from pathlib import Path
 
 TARGET_HYBRID_S = 20.0
+#: Parameter count of the demo's chosen subnet (README); the bench picks the member nearest.
+DEMO_PARAMS = 249_290
 
 
 def run_one(name: str, routes: tuple[str, ...]) -> dict:
@@ -50,6 +59,7 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
         warm_wall = time.perf_counter() - t1
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
+        **_flash(cold, sum(p.numel() for p in model.parameters())),
         "model": name, "route": cold.route, "import_s": round(import_s, 2),
         "import_cpu_s": round(import_cpu, 2), "build_s": round(build_s, 2),
         "build_cpu_s": round(build_cpu, 2),
@@ -61,6 +71,64 @@ def run_one(name: str, routes: tuple[str, ...]) -> dict:
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "model_bytes": cold.model_bytes, "arena_bytes": cold.arena_bytes,
     }
+
+
+def _flash(result: object, params: int) -> dict:
+    """The figures of one conversion that the flash bound is about."""
+    report = result.report  # type: ignore[attr-defined]
+    return {"params": params, "split": report.bytes_split.line(),
+            "split_before": report.bytes_split_before.line(),
+            "ratio": report.bytes_split.ratio, "model_bytes": report.model_bytes,
+            "bytes_before": report.bytes_split_before.total}
+
+
+def _member(space_name: str, which: str) -> object:
+    import random
+
+    from hilnas.space import get_space
+
+    space = get_space(space_name)
+    if which in ("smallest", "largest"):
+        return getattr(space, which)()
+    if which != "demo":
+        raise SystemExit(f"unknown member {which!r}: smallest, demo or largest")
+    rng = random.Random(0)
+    return min((space.sample(rng) for _ in range(400)),
+               key=lambda a: abs(space.param_count(a) - DEMO_PARAMS))
+
+
+def run_member(which: str, route: str) -> dict:
+    """Child side: convert one ``hybrid`` member (BN given real statistics) with checks."""
+    from hilnas.convert import convert
+    from hilnas.convert.calib import synthetic_images
+    from hilnas.lut.modelgen import randomize_bn
+    from hilnas.space import get_space
+
+    space = get_space("hybrid")
+    arch = _member("hybrid", which)
+    # Freshly built members have zero-init residual BN: the converter would fold whole
+    # branches away and the file would not be the size a trained member's is.
+    model = randomize_bn(space.build(arch), 0)
+    shape = space.input_shape(arch)
+    calib = synthetic_images(16, shape, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        result = convert(model, shape, calib, Path(tmp) / "m.tflite", routes=(route,))
+        secs = time.perf_counter() - t0
+    return {**_flash(result, space.param_count(arch)), "model": f"hybrid {which}",
+            "route": result.route, "seconds": round(secs, 1)}
+
+
+def print_flash(r: dict) -> None:
+    from hilnas.convert.report import LEAN_BOUND
+
+    verdict = "meets" if r["ratio"] <= LEAN_BOUND else "MISSES"
+    print(f"  flash: {r['params']:,} parameters, {r['model_bytes']:,} B"
+          f" ({r['model_bytes'] / r['params']:.3f} B/param; before leaning"
+          f" {r['bytes_before']:,} B, {r['bytes_before'] / r['params']:.3f} B/param)")
+    print(f"    lean   {r['split']}")
+    print(f"    before {r['split_before']}")
+    print(f"    -> {r['ratio']:.3f} x {verdict} the <= {LEAN_BOUND} x bound")
 
 
 def print_row(r: dict) -> None:
@@ -79,38 +147,65 @@ def print_row(r: dict) -> None:
           "   (same process, TF already loaded)")
     print(f"  process CPU              {r['cpu_s']:7.1f} s   (cold + warm)")
     print(f"  peak RSS                 {r['peak_rss_mib']:7.1f} MiB")
+    print_flash(r)
 
 
 def main() -> int:
+    # Run as a script, bench/ is sys.path[0] and bench/profile.py shadows the standard
+    # library's profile module, which litert-torch's export imports (cProfile).
+    if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+        sys.path.pop(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="mbv2,mobilevit")
     parser.add_argument("--routes", default="onnx2tf,litert")
+    parser.add_argument("--members", default="smallest,demo,largest",
+                        help="hybrid members for the flash figures ('' for none)")
+    parser.add_argument("--member-route", default="litert")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--member", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     routes = tuple(args.routes.split(","))
     if args.one:
         print(json.dumps(run_one(args.one, routes)))
         return 0
+    if args.member:
+        print(json.dumps(run_member(args.member, args.member_route)))
+        return 0
     print(f"converter benchmark: {os.cpu_count()} CPUs, load average"
           f" {os.getloadavg()[0]:.1f} (shared machine: wall times are noisy)")
     worst = 0
-    for name in args.models.split(","):
-        child = subprocess.run(
-            [sys.executable, __file__, "--one", name, "--routes", args.routes],
-            capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        )
-        if child.returncode != 0:
-            print(f"{name}: conversion failed:\n{child.stderr[-2000:]}", file=sys.stderr)
+    for name in [m for m in args.models.split(",") if m]:
+        row = _child(["--one", name, "--routes", args.routes], name)
+        if row is None:
             worst = 1
             continue
-        row = json.loads(child.stdout.strip().splitlines()[-1])
         print_row(row)
         if name == "mobilevit":
             for label, secs in (("wall", row["cold_total_s"]), ("CPU", row["cold_cpu_s"])):
                 verdict = "meets" if secs <= TARGET_HYBRID_S else "MISSES"
                 print(f"  -> cold {label} {secs:.1f} s {verdict} the <= {TARGET_HYBRID_S:.0f} s"
                       " target for the hybrid")
+    for which in [m for m in args.members.split(",") if m]:
+        row = _child(["--member", which, "--member-route", args.member_route], which)
+        if row is None:
+            worst = 1
+            continue
+        print(f"\n== {row['model']} (route {row['route']}, converted with checks in"
+              f" {row['seconds']:.1f} s)")
+        print_flash(row)
     return worst
+
+
+def _child(argv: list[str], label: str) -> dict | None:
+    """Run one measurement in a fresh process (per-model peak RSS); None when it failed."""
+    child = subprocess.run(
+        [sys.executable, __file__, *argv], capture_output=True, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    if child.returncode != 0:
+        print(f"{label}: conversion failed:\n{child.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
