@@ -134,8 +134,12 @@ def convert_subnet(sub: _Subnet, stage_dir: Path, route: str | None, log: Log) -
 
 
 def conversion_key(arch: Any, ckpt: Path, route: str | None) -> str:
-    """Cache key of a conversion: the member, the checkpoint's bytes and the route."""
+    """Cache key of a conversion: the member, the checkpoint's bytes, the route and the
+    converter itself (its sources and package versions), so a converter change reconverts."""
+    from hilnas.convert.fingerprint import converter_fingerprint
+
     h = hashlib.sha256(json.dumps(arch.to_json(), sort_keys=True).encode())
+    h.update(f"converter={converter_fingerprint()}".encode())
     with open(ckpt, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
@@ -158,12 +162,16 @@ def cached_conversion(sub: _Subnet, ckpt: Path, stage_dir: Path, opts: DeployOpt
     if opts.finetune_epochs == 0:
         cache = CONVERSION_CACHE / conversion_key(sub.arch, ckpt, opts.route)
         if all((cache / n).is_file() for n in names):
-            for n in names:
-                shutil.copy2(cache / n, stage_dir / n)
-            report = ConversionReport.read(stage_dir / "model.json")
-            log(f"  identical conversion cached in {cache}; reused")
-            return ConversionResult(stage_dir / MODEL_NAME, report, stage_dir / "model.json",
-                                    (stage_dir / "model.c", stage_dir / "model.h"))
+            try:  # an entry written by another report schema is a miss, not an error
+                report = ConversionReport.read(cache / "model.json")
+            except ConfigError:
+                report = None
+            if report is not None:
+                for n in names:
+                    shutil.copy2(cache / n, stage_dir / n)
+                log(f"  identical conversion cached in {cache}; reused")
+                return ConversionResult(stage_dir / MODEL_NAME, report, stage_dir / "model.json",
+                                        (stage_dir / "model.c", stage_dir / "model.h"))
     conv = convert_subnet(sub, stage_dir, opts.route, log)
     if cache is not None:
         tmp = cache.parent / f".{cache.name}.{os.getpid()}"
