@@ -16,7 +16,13 @@ from pathlib import Path
 import psutil
 import pytest
 from hilnas.board.profiles import load_profile, load_profile_file
-from hilnas.board.qemu import QemuBoard, qemu_command, qemu_pids_owned_by
+from hilnas.board.qemu import (
+    QemuBoard,
+    listening_ports,
+    qemu_command,
+    qemu_pids_owned_by,
+    waiting_port,
+)
 from hilnas.errors import BoardError
 
 pytestmark = [pytest.mark.qemu]
@@ -175,3 +181,39 @@ def test_ctrl_c_during_hilnas_profile_leaves_no_qemu(sample_models: dict) -> Non
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_qemu_picks_its_own_ports_and_we_read_them_from_its_output() -> None:
+    cmd = qemu_command(load_profile("mps2-an386"), Path("fw.elf"))
+    assert sum("port=0" in a for a in cmd) == 2  # serial and kick: no probe-then-bind window
+    line = (b"qemu-system-arm: -chardev socket,id=ser0,...: info: QEMU waiting for connection "
+            b"on: disconnected:tcp:127.0.0.1:41889,server=on\n")
+    assert waiting_port(b"boot noise\n" + line) == 41889
+    assert waiting_port(b"qemu-system-arm: nothing yet") is None
+
+
+def test_boards_started_together_each_reach_their_own_qemu(echo_elf: Path) -> None:
+    """Several boards started at once (as `lut build --jobs` does): each link ends at its
+    own QEMU's listening socket and echoes. With a probed port handed to QEMU, a board
+    could connect to another process's listener while its own QEMU died with "Address
+    already in use": the silent-board failure of test_corrupted_models_never_fault."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    boards = [QemuBoard(load_profile("mps2-an386"), echo_elf) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(QemuBoard.start, boards))
+        for i, board in enumerate(boards):
+            assert board.pid is not None and board.proc is not None and board.transport
+            assert board.port in listening_ports(board.pid)
+            msg = b"own-%d" % i
+            board.transport.write(msg)
+            got = _read_until(board, msg, timeout=1.0)
+            if msg not in got:  # this image has the RX race on purpose: kick, as sessions do
+                board.kick()
+                got += _read_until(board, msg, timeout=3.0)
+            assert msg in got
+            assert board.proc.poll() is None
+    finally:
+        for board in boards:
+            board.stop()

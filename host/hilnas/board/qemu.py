@@ -19,6 +19,15 @@ unused "kick" chardev; :meth:`QemuBoard.kick` connects to it, the main loop
 re-evaluates can_receive() and the bytes flow (12/12 recovered). The session
 kicks when the first HELLO meets silence. Firmware can avoid the race entirely
 by reading DATA once after enabling RX.
+
+Ports: QEMU binds port 0 itself and we read the port it got from its own
+"waiting for connection on ...:PORT" line. Probing a free port first and handing
+it to QEMU is racy: another process (a second test run, several boards of a LUT
+build) can bind the same port in between; our QEMU then exits with "Address
+already in use" while our connect succeeds, to the *other* listener, and every
+request meets silence ("board answered 0 of 1 frames in time", reproduced in
+tests/board/test_qemu.py). With port 0 there is no window: the port we connect to
+is the one our QEMU is blocked listening on.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import atexit
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,8 +45,11 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from hilnas.board.profiles import BoardProfile
 from hilnas.board.transport import Transport, open_url
@@ -48,6 +61,7 @@ QEMU_BINARY = "qemu-system-arm"
 OWNER_ENV = "HILNAS_QEMU_OWNER"
 PR_SET_PDEATHSIG = 1
 _live: weakref.WeakSet[QemuBoard] = weakref.WeakSet()
+T = TypeVar("T")
 
 
 def qemu_pids_owned_by(owner: int) -> list[int]:
@@ -66,11 +80,24 @@ def qemu_pids_owned_by(owner: int) -> list[int]:
     return pids
 
 
-def free_tcp_port() -> int:
-    """A TCP port nobody listens on right now (QEMU binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+#: QEMU's line for a wait=on server socket, with the address it actually bound.
+_WAITING = re.compile(rb"waiting for connection on: \S*tcp:127\.0\.0\.1:(\d+),server")
+
+
+def waiting_port(qemu_output: bytes) -> int | None:
+    """The serial port QEMU bound, from its "waiting for connection on" line (None: not yet)."""
+    m = _WAITING.search(qemu_output)
+    return int(m.group(1)) if m else None
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports process ``pid`` listens on (QEMU's serial and kick sockets)."""
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        return {c.laddr.port for c in psutil.Process(pid).net_connections("tcp")
+                if c.status == psutil.CONN_LISTEN}
+    return set()
 
 
 def _die_with_parent() -> None:
@@ -80,8 +107,30 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def qemu_command(profile: BoardProfile, elf: Path, port: int, kick_port: int = 0) -> list[str]:
-    """The qemu-system-arm command line for ``profile`` (FACTS §4 'working command')."""
+_spawner: ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawn_from_a_thread_that_lives(popen: Callable[[], T]) -> T:
+    """Run ``popen`` in a thread that lives as long as this process.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the
+    process: a board started from a worker thread (several boards at once) would be
+    killed as soon as that worker finished. The main thread, or one long-lived
+    spawner thread, outlives every board."""
+    global _spawner
+    if threading.current_thread() is threading.main_thread():
+        return popen()
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = ThreadPoolExecutor(1, thread_name_prefix="hilnas-qemu-spawner")
+    return _spawner.submit(popen).result()
+
+
+def qemu_command(profile: BoardProfile, elf: Path, port: int = 0, kick: bool = True) -> list[str]:
+    """The qemu-system-arm command line for ``profile`` (FACTS §4 'working command').
+
+    ``port`` 0 (the default) lets QEMU pick free ports itself (module doc: Ports)."""
     t = profile.transport
     if not profile.is_emulated or t.machine is None:
         raise ConfigError(f"board {profile.name} is not emulated ({profile.path})")
@@ -94,11 +143,13 @@ def qemu_command(profile: BoardProfile, elf: Path, port: int, kick_port: int = 0
         "-nodefaults",
         "-semihosting-config", "enable=on,target=native",
         "-icount", f"shift={t.icount_shift}",
+        # The kick socket first: QEMU opens chardevs in order and blocks in ser0's
+        # wait=on, so the kick must already listen when we read QEMU's ports.
+        *(["-chardev", "socket,id=hnkick,host=127.0.0.1,port=0,server=on,wait=off"]
+          if kick else []),
         "-chardev",
         f"socket,id=ser0,host=127.0.0.1,port={port},server=on,wait=on,nodelay=on",
         "-serial", "chardev:ser0",
-        *(["-chardev", f"socket,id=hnkick,host=127.0.0.1,port={kick_port},server=on,wait=off"]
-          if kick_port else []),
         *t.extra_args,
     ]  # fmt: skip
 
@@ -152,54 +203,68 @@ class QemuBoard:
         if not self.elf.is_file():
             raise BoardError(f"firmware image {self.elf} does not exist")
         _install_sigterm_handler()
-        for _attempt in range(3):  # a port can be taken between our probe and QEMU's bind
-            self.port, self.kick_port = free_tcp_port(), free_tcp_port()
-            self._spawn()
-            try:
-                self.transport = self._connect()
-                return self.transport
-            except BoardError:
-                if "Address already in use" not in self.stderr_tail():
-                    self.stop()
-                    raise
-                self.stop()
-        raise BoardError(f"{self.profile.name}: QEMU could not bind a free TCP port")
+        self._spawn()
+        try:
+            self.port = self._wait_for_listen()
+            self.kick_port = min(listening_ports(self.pid or 0) - {self.port}, default=0)
+            self.transport = self._connect()
+        except BaseException:
+            self.stop()
+            raise
+        return self.transport
 
     def _spawn(self) -> None:
-        cmd = qemu_command(self.profile, self.elf, self.port, self.kick_port)
+        cmd = qemu_command(self.profile, self.elf)
         self._log.seek(0)
         self._log.truncate()
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-            env={**os.environ, OWNER_ENV: str(os.getpid())},
-        )
+        def popen() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+                env={**os.environ, OWNER_ENV: str(os.getpid())},
+            )
+
+        self.proc = _spawn_from_a_thread_that_lives(popen)
         _live.add(self)
 
-    def _connect(self) -> Transport:
-        """Retry the TCP connect until QEMU listens, or fail with its own words."""
+    def _wait_for_listen(self) -> int:
+        """The port our QEMU bound and now blocks on (wait=on), from its own output."""
         deadline = time.monotonic() + self.connect_timeout
-        url = f"socket://127.0.0.1:{self.port}"
         while True:
             assert self.proc is not None
+            port = waiting_port(self._output())
+            if port is not None:
+                return port
             if self.proc.poll() is not None:
                 raise BoardError(
                     f"{self.profile.name}: QEMU exited with status {self.proc.returncode} "
                     f"before the serial link came up: {self.stderr_tail()}"
                 )
-            try:
-                return open_url(url)
-            except BoardError as exc:
-                if time.monotonic() > deadline:
-                    raise BoardError(
-                        f"{self.profile.name}: QEMU did not listen on {url} within "
-                        f"{self.connect_timeout:.0f} s: {self.stderr_tail()}"
-                    ) from exc
-                time.sleep(0.02)
+            if time.monotonic() > deadline:
+                raise BoardError(
+                    f"{self.profile.name}: QEMU did not listen within "
+                    f"{self.connect_timeout:.0f} s: {self.stderr_tail()}"
+                )
+            time.sleep(0.01)
+
+    def _connect(self) -> Transport:
+        """Connect to the port our QEMU listens on; it is still blocked waiting for us."""
+        try:
+            return open_url(f"socket://127.0.0.1:{self.port}")
+        except BoardError as exc:
+            raise BoardError(f"{self.profile.name}: {exc}: {self.stderr_tail()}") from exc
+
+    def _output(self) -> bytes:
+        """QEMU's output so far. pread, not seek+read: QEMU shares the file offset
+        (its stdout is our descriptor), and moving it would make QEMU overwrite."""
+        with contextlib.suppress(ValueError, OSError):
+            fd = self._log.fileno()
+            return os.pread(fd, os.fstat(fd).st_size, 0)
+        return b""
 
     def kick(self) -> None:
         """Wake QEMU's main loop so it re-polls the UART (RX race, module doc)."""
@@ -210,11 +275,7 @@ class QemuBoard:
 
     def stderr_tail(self, limit: int = 2000) -> str:
         """QEMU's own output (semihosting text, errors), last ``limit`` chars."""
-        with contextlib.suppress(ValueError, OSError):
-            self._log.flush()
-            self._log.seek(0)
-            return self._log.read().decode(errors="replace")[-limit:].strip()
-        return ""
+        return self._output().decode(errors="replace")[-limit:].strip()
 
     def stop(self, grace_s: float = 2.0) -> int | None:
         """Close the link and end QEMU's process group; returns QEMU's exit status."""
