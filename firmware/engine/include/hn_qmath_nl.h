@@ -94,14 +94,16 @@ hn_status hn_nl_check_unary_int8(hn_op_ctx *ctx);
 /* Elementwise int8 -> int8 function of an op (TFLM's exact integer algorithm
  * for one value; params is the op's op_data). */
 typedef int8_t (*hn_nl_unary_fn)(const void *params, int8_t x);
-/* prepare(): an int8 tensor has only 256 values, so tensors of at least
- * HN_NL_TABLE_MIN_ELEMENTS get a 256-byte table in scratch (transient arena),
- * smaller ones are computed per element. */
-#define HN_NL_TABLE_MIN_ELEMENTS 256
-void hn_nl_unary_plan(hn_op_ctx *ctx, int32_t n_elements);
-/* eval(): outputs[0] = fn(inputs[0]) elementwise, through the scratch table
- * when prepare() planned one. Same bits either way. */
-void hn_nl_unary_eval(hn_op_ctx *ctx, hn_nl_unary_fn fn, const void *params);
+/* An int8 tensor has only 256 values, so every elementwise nonlinear op keeps
+ * a 256-entry table of its results in its op data (persistent arena), filled
+ * once in prepare(): eval() costs the same instructions whatever the data
+ * (the latency tables assume that) and far fewer than evaluating TFLM's
+ * fixed-point algorithm per element. */
+#define HN_NL_TABLE_SIZE 256
+/* prepare(): table[(uint8_t)v] = fn(params, v) for every int8 v. */
+void hn_nl_unary_tabulate(int8_t table[HN_NL_TABLE_SIZE], hn_nl_unary_fn fn, const void *params);
+/* eval(): outputs[0][i] = table[(uint8_t)inputs[0][i]] (same bits as fn). */
+void hn_nl_unary_lookup(hn_op_ctx *ctx, const int8_t table[HN_NL_TABLE_SIZE]);
 
 #ifdef __cplusplus
 }

@@ -6,8 +6,8 @@
  * "relu-ish" factor in [0, 1] is derived with careful saturation; the final
  * product uses a truncating doubling high multiply. The multipliers are
  * computed in single-precision float first (as TFLM does) and downscaled to
- * int16. Large tensors go through a 256-entry table of the results built in
- * scratch at each eval (hn_nl_unary_eval).
+ * int16. prepare() tabulates the results for all 256 inputs in the op data
+ * (hn_nl_unary_tabulate), so eval() is one lookup per element whatever the data.
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
@@ -22,6 +22,10 @@ typedef struct {
     int output_exponent;
     int reluish_exponent;
 } hard_swish_params;
+
+typedef struct {
+    int8_t table[HN_NL_TABLE_SIZE];
+} hard_swish_data;
 
 static int16_t reluish_of(int16_t hires, const hard_swish_params *p)
 {
@@ -84,21 +88,22 @@ static hn_status hard_swish_prepare(hn_op_ctx *ctx)
     }
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
-    s = compute_params(ctx, in, out, (hard_swish_params *)ctx->op_data);
+    hard_swish_params p;
+    s = compute_params(ctx, in, out, &p);
     if (s == HN_OK) {
-        hn_nl_unary_plan(ctx, hn_num_elements(in));
+        hn_nl_unary_tabulate(((hard_swish_data *)ctx->op_data)->table, hard_swish_of, &p);
     }
     return s;
 }
 
 static hn_status hard_swish_eval(hn_op_ctx *ctx)
 {
-    hn_nl_unary_eval(ctx, hard_swish_of, ctx->op_data);
+    hn_nl_unary_lookup(ctx, ((const hard_swish_data *)ctx->op_data)->table);
     return HN_OK;
 }
 
 const hn_op_impl hn_op_HARD_SWISH = {
-    "HARD_SWISH", (uint32_t)sizeof(hard_swish_params), hard_swish_prepare, hard_swish_eval,
+    "HARD_SWISH", (uint32_t)sizeof(hard_swish_data), hard_swish_prepare, hard_swish_eval,
 };
 
-HN_OP_DATA_FITS(hard_swish_params);
+HN_OP_DATA_FITS(hard_swish_data);

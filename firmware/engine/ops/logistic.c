@@ -5,8 +5,8 @@
  * rescales (x - zero_point) into Q4.27 with a frexp-derived multiplier,
  * saturates outside the input radius, evaluates gemmlowp's fixed-point
  * logistic and rounds to Q0.8 with zero point -128 (output scale 1/256 is
- * assumed, as in TFLM). Large tensors go through a 256-entry table of those
- * results built in scratch at each eval (hn_nl_unary_eval).
+ * assumed, as in TFLM). prepare() tabulates the results for
+ * all 256 inputs in the op data (hn_nl_unary_tabulate): one lookup per element.
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
@@ -20,11 +20,15 @@ typedef struct {
     int32_t radius;     /* |x - zero_point| at or beyond which the output saturates */
     int32_t multiplier; /* (x - zero_point) -> Q4.27 */
     int shift;
+} logistic_params;
+
+typedef struct {
+    int8_t table[HN_NL_TABLE_SIZE];
 } logistic_data;
 
 static int8_t logistic_of(const void *params, int8_t x)
 {
-    const logistic_data *d = (const logistic_data *)params;
+    const logistic_params *d = (const logistic_params *)params;
     const int32_t input = x - d->input_zero_point;
     if (input <= -d->radius) {
         return INT8_MIN;
@@ -51,18 +55,19 @@ static hn_status logistic_prepare(hn_op_ctx *ctx)
                            "int8 output zero point must be -128 (got %ld)",
                            (long)out->zero_point);
     }
-    logistic_data *d = (logistic_data *)ctx->op_data;
+    logistic_params p;
+    logistic_params *d = &p;
     hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)),
                            &d->multiplier, &d->shift);
     d->radius = hn_nl_input_radius(INPUT_INTEGER_BITS, d->shift, 31);
     d->input_zero_point = in->zero_point;
-    hn_nl_unary_plan(ctx, hn_num_elements(in));
+    hn_nl_unary_tabulate(((logistic_data *)ctx->op_data)->table, logistic_of, d);
     return HN_OK;
 }
 
 static hn_status logistic_eval(hn_op_ctx *ctx)
 {
-    hn_nl_unary_eval(ctx, logistic_of, ctx->op_data);
+    hn_nl_unary_lookup(ctx, ((const logistic_data *)ctx->op_data)->table);
     return HN_OK;
 }
 

@@ -5,8 +5,8 @@
  * GetInvSqrtQuantizedMultiplierExp, turns it into an integer with a 2^20
  * headroom and requantizes with 1/(sqrt(input_scale) * output_scale). A zero
  * input maps to 127. Inputs below the zero point (negative reals) make TFLM's
- * Invoke fail, and so does eval() here, before writing anything. Large tensors
- * go through a 256-entry table built in scratch (hn_nl_unary_eval).
+ * Invoke fail, and so does eval() here, before writing anything. prepare()
+ * tabulates the results for all 256 inputs in the op data (hn_nl_unary_tabulate).
  */
 #include <math.h>
 
@@ -22,11 +22,16 @@ typedef struct {
     int32_t output_zero_point;
     int32_t multiplier; /* 1 / (sqrt(input_scale) * output_scale) */
     int shift;
+} rsqrt_params;
+
+typedef struct {
+    int8_t table[HN_NL_TABLE_SIZE];
+    int32_t input_zero_point;
 } rsqrt_data;
 
 static int8_t rsqrt_of(const void *params, int8_t x)
 {
-    const rsqrt_data *d = (const rsqrt_data *)params;
+    const rsqrt_params *d = (const rsqrt_params *)params;
     const int32_t value = x - d->input_zero_point;
     if (value <= 0) { /* < 0 never reaches here (eval rejects it first) */
         return INT8_MAX; /* TFLM: any value close to 0 is the maximum output */
@@ -50,12 +55,15 @@ static hn_status rsqrt_prepare(hn_op_ctx *ctx)
     }
     const hn_tensor *in = ctx->inputs[0];
     const hn_tensor *out = ctx->outputs[0];
-    rsqrt_data *d = (rsqrt_data *)ctx->op_data;
+    rsqrt_params p;
+    rsqrt_params *d = &p;
     hn_quantize_multiplier(1.0 / (sqrt((double)in->scale) * (double)out->scale), &d->multiplier,
                            &d->shift);
     d->input_zero_point = in->zero_point;
     d->output_zero_point = out->zero_point;
-    hn_nl_unary_plan(ctx, hn_num_elements(in));
+    rsqrt_data *od = (rsqrt_data *)ctx->op_data;
+    od->input_zero_point = d->input_zero_point;
+    hn_nl_unary_tabulate(od->table, rsqrt_of, d);
     return HN_OK;
 }
 
@@ -72,7 +80,7 @@ static hn_status rsqrt_eval(hn_op_ctx *ctx)
                                (long)i, (int)x[i], (long)d->input_zero_point);
         }
     }
-    hn_nl_unary_eval(ctx, rsqrt_of, d);
+    hn_nl_unary_lookup(ctx, d->table);
     return HN_OK;
 }
 

@@ -5,8 +5,8 @@
  * rescaled into Q4.27 with a frexp-derived multiplier, saturated outside the
  * input radius, passed through gemmlowp's fixed-point tanh and rounded to
  * Q0.7. TFLM assumes output scale 1/128 and zero point 0 without checking
- * them; so does this kernel. Large tensors go through a 256-entry table of
- * those results built in scratch at each eval (hn_nl_unary_eval).
+ * them; so does this kernel. prepare() tabulates the results for
+ * all 256 inputs in the op data (hn_nl_unary_tabulate): one lookup per element.
  */
 #include "hn_kernel_util.h"
 #include "hn_op.h"
@@ -20,11 +20,15 @@ typedef struct {
     int32_t radius;     /* |x - zero_point| at or beyond which the output saturates */
     int32_t multiplier; /* (x - zero_point) -> Q4.27 */
     int shift;
+} tanh_params;
+
+typedef struct {
+    int8_t table[HN_NL_TABLE_SIZE];
 } tanh_data;
 
 static int8_t tanh_of(const void *params, int8_t x)
 {
-    const tanh_data *d = (const tanh_data *)params;
+    const tanh_params *d = (const tanh_params *)params;
     const int32_t input = x - d->input_zero_point;
     if (input <= -d->radius) {
         return INT8_MIN;
@@ -45,18 +49,19 @@ static hn_status tanh_prepare(hn_op_ctx *ctx)
         return s;
     }
     const hn_tensor *in = ctx->inputs[0];
-    tanh_data *d = (tanh_data *)ctx->op_data;
+    tanh_params p;
+    tanh_params *d = &p;
     hn_nl_frexp_multiplier((double)in->scale * (double)(1 << (31 - INPUT_INTEGER_BITS)),
                            &d->multiplier, &d->shift);
     d->radius = hn_nl_input_radius(INPUT_INTEGER_BITS, d->shift, 31);
     d->input_zero_point = in->zero_point;
-    hn_nl_unary_plan(ctx, hn_num_elements(in));
+    hn_nl_unary_tabulate(((tanh_data *)ctx->op_data)->table, tanh_of, d);
     return HN_OK;
 }
 
 static hn_status tanh_eval(hn_op_ctx *ctx)
 {
-    hn_nl_unary_eval(ctx, tanh_of, ctx->op_data);
+    hn_nl_unary_lookup(ctx, ((const tanh_data *)ctx->op_data)->table);
     return HN_OK;
 }
 

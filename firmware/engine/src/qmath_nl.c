@@ -357,27 +357,27 @@ hn_status hn_nl_check_int8(hn_op_ctx *ctx, const char *what, const hn_tensor *t)
     return HN_OK;
 }
 
-void hn_nl_unary_plan(hn_op_ctx *ctx, int32_t n_elements)
+void hn_nl_unary_tabulate(int8_t table[HN_NL_TABLE_SIZE], hn_nl_unary_fn fn, const void *params)
 {
-    ctx->scratch_bytes = n_elements >= HN_NL_TABLE_MIN_ELEMENTS ? 256u : 0u;
-}
-
-void hn_nl_unary_eval(hn_op_ctx *ctx, hn_nl_unary_fn fn, const void *params)
-{
-    const int8_t *x = (const int8_t *)ctx->inputs[0]->data;
-    int8_t *y = (int8_t *)ctx->outputs[0]->data;
-    const int32_t n = hn_num_elements(ctx->inputs[0]);
-    if (ctx->scratch_bytes < 256u || ctx->scratch == NULL) {
-        for (int32_t i = 0; i < n; ++i) {
-            y[i] = fn(params, x[i]);
-        }
-        return;
-    }
-    int8_t *table = (int8_t *)ctx->scratch; /* indexed by the value's bit pattern */
     for (int32_t v = INT8_MIN; v <= INT8_MAX; ++v) {
         table[(uint8_t)(int8_t)v] = fn(params, (int8_t)v);
     }
-    for (int32_t i = 0; i < n; ++i) {
-        y[i] = table[(uint8_t)x[i]];
+}
+
+void hn_nl_unary_lookup(hn_op_ctx *ctx, const int8_t table[HN_NL_TABLE_SIZE])
+{
+    const uint8_t *x = (const uint8_t *)ctx->inputs[0]->data; /* index = bit pattern */
+    int8_t *y = (int8_t *)ctx->outputs[0]->data;
+    const int32_t n = hn_num_elements(ctx->inputs[0]);
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) { /* x may alias y: read all four before writing */
+        const uint8_t x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+        y[i] = table[x0];
+        y[i + 1] = table[x1];
+        y[i + 2] = table[x2];
+        y[i + 3] = table[x3];
+    }
+    for (; i < n; ++i) {
+        y[i] = table[x[i]];
     }
 }
