@@ -144,6 +144,30 @@ static void softmax_row(const softmax_data *d, const int32_t *table, const int8_
     }
 }
 
+/* Table path: entries below diff_min are 0, which adds 0 to the sum and
+ * rounds to exactly -128 (srdhm(x, 0) = 0), the same bits as TFLM's skipped
+ * branch; with no data-dependent branch the instruction count is the same
+ * for any input (the latency tables assume that). */
+static void softmax_row_table(const softmax_data *d, const int32_t *table, const int8_t *x,
+                              int8_t *y)
+{
+    const int32_t max_in_row = row_max(x, d->depth);
+    uint32_t sum_of_exps = 0;
+    for (int32_t c = 0; c < d->depth; ++c) {
+        sum_of_exps += (uint32_t)hn_rdbpot(table[max_in_row - x[c]], ACCUM_INTEGER_BITS);
+    }
+    int num_bits_over_unit = 0;
+    const int32_t shifted_scale =
+        hn_nl_get_reciprocal((int32_t)sum_of_exps, ACCUM_INTEGER_BITS, &num_bits_over_unit);
+    int exponent = num_bits_over_unit + 31 - 8;
+    exponent = exponent > 31 ? 31 : exponent;
+    for (int32_t c = 0; c < d->depth; ++c) {
+        int32_t out =
+            hn_rdbpot(hn_srdhm(shifted_scale, table[max_in_row - x[c]]), exponent) - 128;
+        y[c] = (int8_t)(out > INT8_MAX ? INT8_MAX : out);
+    }
+}
+
 static hn_status softmax_eval(hn_op_ctx *ctx)
 {
     const softmax_data *d = (const softmax_data *)ctx->op_data;
@@ -154,7 +178,11 @@ static hn_status softmax_eval(hn_op_ctx *ctx)
         fill_table(d, table);
     }
     for (int32_t r = 0; r < d->rows; ++r) {
-        softmax_row(d, table, x + r * d->depth, y + r * d->depth);
+        if (table != NULL) {
+            softmax_row_table(d, table, x + r * d->depth, y + r * d->depth);
+        } else {
+            softmax_row(d, table, x + r * d->depth, y + r * d->depth);
+        }
     }
     return HN_OK;
 }
