@@ -70,6 +70,34 @@ static inline int32_t hn_mbqm(int32_t x, int32_t multiplier, int shift)
     return hn_rdbpot(hn_srdhm(shifted, multiplier), right);
 }
 
+/* hn_mbqm for a multiplier >= 0 (every conv/FC per-channel multiplier:
+ * prepare derives them from positive scales), same bits in far fewer
+ * instructions; it runs once per output of every MAC kernel. Both of TFLM's
+ * roundings are kept. SaturatingRoundingDoublingHighMul is
+ * h = floor((s*m + 2^30) / 2^31) for every product (gemmlowp's truncating
+ * nudge form gives the same value; saturation needs m == INT32_MIN), so
+ * INT32_MIN < h < INT32_MAX. RoundingDivideByPOT(h, r), r >= 1, is
+ * floor((h + 2^(r-1) - [h < 0]) / 2^r) = floor((floor((h - [h < 0]) / 2^(r-1)) + 1) / 2),
+ * which never overflows for such h. */
+static inline int32_t hn_mbqm_pos(int32_t x, int32_t multiplier, int shift)
+{
+    const int left = shift > 0 ? (shift > 31 ? 31 : shift) : 0;
+    const int right = shift < 0 ? (shift < -31 ? 31 : -shift) : 0;
+    const int64_t p = (int64_t)(int32_t)((uint32_t)x << left) * multiplier + (1ll << 30);
+    const int32_t h = (int32_t)(p >> 31);
+    if (right == 0) {
+        return h;
+    }
+    return (((h + (h >> 31)) >> (right - 1)) + 1) >> 1;
+}
+
+/* Two's-complement wrapping add (what the core does), without C's signed
+ * overflow UB; used where a hostile model could overflow, e.g. bias adds. */
+static inline int32_t hn_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 static inline int32_t hn_mbqm_small(int32_t x, int32_t multiplier, int left_shift)
 {
     return hn_rdbpot(hn_srdhm(x, multiplier), -left_shift);
@@ -88,9 +116,6 @@ void hn_quantize_multiplier_gt1(double m, int32_t *multiplier, int *left_shift);
 /* float -> int32 like a C cast, but saturating (and 0 for NaN) instead of
  * undefined behaviour; identical to the cast for every in-range value. */
 int32_t hn_f2i_sat(double v);
-/* Two's-complement wrapping add (what the core does), without C's signed
- * overflow UB; used where a hostile model could overflow, e.g. bias adds. */
-int32_t hn_wrap_add(int32_t a, int32_t b);
 
 /* TfLiteRound for float: half away from zero. */
 float hn_roundf(float x);

@@ -59,11 +59,6 @@ int32_t hn_f2i_sat(double v)
     return (int32_t)v;
 }
 
-int32_t hn_wrap_add(int32_t a, int32_t b)
-{
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
 static int32_t quantize_for_range(const hn_tensor *out, float f)
 {
     const float scale = out->scale;
