@@ -45,42 +45,72 @@ static hn_status conv_prepare(hn_op_ctx *ctx)
     return sm != HN_OK ? sm : sb;
 }
 
-/* Window fully inside the input: no bounds checks, offset folded in ch_bias,
- * each filter row is one contiguous dot product (dilation 1, one group).
- * Four output channels at a time share the activation loads. */
 static inline int8_t conv_requantize(const hn_conv_data *d, int32_t acc, int32_t oc)
 {
-    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
+    acc = hn_mbqm_pos(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
     return (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
 }
 
-static void conv_interior(const hn_conv_data *d, const int8_t *in, const int8_t *w, int32_t b,
-                          int32_t y0, int32_t x0, int8_t *op)
+static inline int32_t ceil_div_pos(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+/* One output pixel, dilation_w 1 and one group: only the window rows
+ * [ky0, ky1) and columns [kx0, kx1) inside the input count (as in TFLM's
+ * reference loop), and each clipped filter row is one contiguous dot product;
+ * four output channels share the activation loads. A full window adds ch_bias
+ * (input offset folded in); a clipped one offsets each activation instead. */
+static void conv_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
+                       const uint8_t *bias, int32_t b, int32_t y0, int32_t x0, int8_t *op)
 {
+    const int32_t ky0 = y0 < 0 ? ceil_div_pos(-y0, d->dil_h) : 0;
+    const int32_t ky1 = hn_min_i32(d->k_h, d->in_h > y0 ? ceil_div_pos(d->in_h - y0, d->dil_h) : 0);
+    const int32_t kx0 = x0 < 0 ? -x0 : 0;
+    const int32_t kx1 = hn_min_i32(d->k_w, d->in_w - x0);
+    const int full = ky0 == 0 && ky1 == d->k_h && kx0 == 0 && kx1 == d->k_w;
     const int32_t row = d->k_w * d->in_c;
+    const int32_t seg = kx1 > kx0 ? (kx1 - kx0) * d->in_c : 0;
+    const int32_t nky = ky1 > ky0 ? ky1 - ky0 : 0;
     const size_t per_oc = (size_t)d->k_h * row;
-    const int8_t *xbase = in + (((size_t)b * d->in_h + y0) * d->in_w + x0) * d->in_c;
     const size_t xrow_step = (size_t)d->dil_h * d->in_w * d->in_c;
+    const int8_t *xbase = in;
+    if (nky > 0 && seg > 0) {
+        xbase += (((size_t)b * d->in_h + (size_t)(y0 + ky0 * d->dil_h)) * d->in_w +
+                  (size_t)(x0 + kx0)) * d->in_c;
+    }
+    const int8_t *wbase = w + (size_t)ky0 * row + (size_t)kx0 * d->in_c;
+    const int32_t off = d->input_offset;
     int32_t oc = 0;
     for (; oc + 4 <= d->out_c; oc += 4) {
         int32_t a[4] = {0, 0, 0, 0};
-        const int8_t *wp = w + oc * per_oc;
-        for (int32_t ky = 0; ky < d->k_h; ++ky) {
-            const int8_t *wr = wp + (size_t)ky * row;
-            hn_dot4_s8(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xbase + ky * xrow_step,
-                       row, a);
+        const int8_t *wp = wbase + oc * per_oc;
+        for (int32_t k = 0; k < nky; ++k) {
+            const int8_t *wr = wp + (size_t)k * row;
+            const int8_t *xr = xbase + k * xrow_step;
+            if (full) {
+                hn_dot4_s8(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xr, seg, a);
+            } else {
+                hn_dot4_s8_off(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xr, seg, off, a);
+            }
         }
         for (int k = 0; k < 4; ++k) {
-            op[oc + k] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + k], a[k]), oc + k);
+            const int32_t base = full ? d->ch_bias[oc + k]
+                                      : (bias ? hn_read_i32(bias + 4 * (oc + k)) : 0);
+            op[oc + k] = conv_requantize(d, hn_wrap_add(base, a[k]), oc + k);
         }
     }
     for (; oc < d->out_c; ++oc) {
         int32_t a = 0;
-        const int8_t *wp = w + oc * per_oc;
-        for (int32_t ky = 0; ky < d->k_h; ++ky) {
-            a += hn_dot_s8(wp + (size_t)ky * row, xbase + ky * xrow_step, row);
+        const int8_t *wp = wbase + oc * per_oc;
+        for (int32_t k = 0; k < nky; ++k) {
+            const int8_t *wr = wp + (size_t)k * row;
+            const int8_t *xr = xbase + k * xrow_step;
+            if (full) {
+                a += hn_dot_s8(wr, xr, seg);
+            } else {
+                for (int32_t i = 0; i < seg; ++i) a += wr[i] * (xr[i] + off);
+            }
         }
-        op[oc] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc], a), oc);
+        const int32_t base = full ? d->ch_bias[oc] : (bias ? hn_read_i32(bias + 4 * oc) : 0);
+        op[oc] = conv_requantize(d, hn_wrap_add(base, a), oc);
     }
 }
 
@@ -117,17 +147,14 @@ static hn_status conv_eval(hn_op_ctx *ctx)
     const uint8_t *bias = bt ? bt->data : NULL;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
     const int fast_ok = d->dil_w == 1 && d->filter_in_c == d->in_c;
-    const int32_t span_h = (d->k_h - 1) * d->dil_h, span_w = (d->k_w - 1) * d->dil_w;
     for (int32_t b = 0; b < d->batches; ++b) {
         for (int32_t oy = 0; oy < d->out_h; ++oy) {
             const int32_t y0 = oy * d->stride_h - d->pad_h;
-            const int in_y = y0 >= 0 && y0 + span_h < d->in_h;
             for (int32_t ox = 0; ox < d->out_w; ++ox) {
                 const int32_t x0 = ox * d->stride_w - d->pad_w;
-                const int interior = fast_ok && in_y && x0 >= 0 && x0 + span_w < d->in_w;
                 int8_t *op = out + (((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c;
-                if (interior) {
-                    conv_interior(d, in, w, b, y0, x0, op);
+                if (fast_ok) {
+                    conv_pixel(d, in, w, bias, b, y0, x0, op);
                     continue;
                 }
                 for (int32_t oc = 0; oc < d->out_c; ++oc) {
