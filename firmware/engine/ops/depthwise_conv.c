@@ -3,6 +3,8 @@
  * reference_integer_ops::DepthwiseConvPerChannel). The depth multiplier is
  * taken from the shapes (out_c / in_c), which is what the kernel computes with.
  */
+#include <string.h>
+
 #include "hn_conv_common.h"
 
 /* ch_bias[c] = bias[c] + input_offset * sum over taps of filter[.., c]. */
@@ -57,46 +59,121 @@ static hn_status dw_prepare(hn_op_ctx *ctx)
 
 static inline int8_t dw_requantize(const hn_conv_data *d, int32_t acc, int32_t oc)
 {
-    acc = hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
+    acc = hn_mbqm_pos(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
     return (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
 }
 
-/* Interior window, depth multiplier 1: four channels per pass, no bounds
- * checks, input offset folded into ch_bias. */
-static void dw_interior(const hn_conv_data *d, const int8_t *in, const int8_t *w, int32_t b,
-                        int32_t y0, int32_t x0, int8_t *op)
+static inline int32_t ceil_div_pos(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+/* Geometry of one output pixel's window: taps [ky0, ky0 + nky) x [kx0, kx0 + nkx)
+ * lie inside the input (TFLM skips the others). */
+typedef struct {
+    const int8_t *x; /* input at the first valid tap, channel 0 */
+    const int8_t *w; /* filter at the first valid tap, channel 0 */
+    int32_t nky, nkx;
+    size_t xrow, xstep, wrow, wstep;
+} dw_window;
+
+/* Four channels c..c+3 over nky x nkx taps: acc[k] += sum w * (x + off). with_off
+ * (and for 3x3 windows nky, nkx) is a compile-time constant at each call (0 for full windows, whose offset
+ * is folded into ch_bias). DSP cores: one word load of four channels for x and
+ * w, SXTB16 into halfword pairs, SMLABB/SMLATT per channel. */
+static inline __attribute__((always_inline)) void dw_acc4(const dw_window *win, int32_t c,
+                                                          int32_t off, int with_off,
+                                                          int32_t nky, int32_t nkx, int32_t *acc)
 {
-    const size_t xstep = (size_t)d->dil_w * d->in_c;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    const int32_t off2 = (int32_t)(((uint32_t)off & 0xFFFFu) | ((uint32_t)off << 16));
+#endif
+    for (int32_t ky = 0; ky < nky; ++ky) {
+        const int8_t *xp = win->x + ky * win->xrow + c;
+        const int8_t *wp = win->w + ky * win->wrow + c;
+        for (int32_t kx = 0; kx < nkx; ++kx, xp += win->xstep, wp += win->wstep) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+            uint32_t xv, wv;
+            memcpy(&xv, xp, 4);
+            memcpy(&wv, wp, 4);
+            int32_t x02 = __sxtb16(xv), x13 = hn_sxtb16_ror8(xv);
+            if (with_off) {
+                x02 = __sadd16(x02, off2);
+                x13 = __sadd16(x13, off2);
+            }
+            const int32_t w02 = __sxtb16(wv), w13 = hn_sxtb16_ror8(wv);
+            a0 = __smlabb(w02, x02, a0);
+            a2 = __smlatt(w02, x02, a2);
+            a1 = __smlabb(w13, x13, a1);
+            a3 = __smlatt(w13, x13, a3);
+#else
+            const int32_t o = with_off ? off : 0;
+            a0 += wp[0] * (xp[0] + o);
+            a1 += wp[1] * (xp[1] + o);
+            a2 += wp[2] * (xp[2] + o);
+            a3 += wp[3] * (xp[3] + o);
+#endif
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+/* One output pixel, depth multiplier 1: only the taps inside the input count
+ * (TFLM's reference loop), four channels per pass. A full window adds ch_bias
+ * (input offset folded in), a clipped one offsets each activation. */
+static void dw_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
+                     const uint8_t *bias, int32_t b, int32_t y0, int32_t x0, int8_t *op)
+{
+    const int32_t ky0 = y0 < 0 ? ceil_div_pos(-y0, d->dil_h) : 0;
+    const int32_t ky1 = hn_min_i32(d->k_h, d->in_h > y0 ? ceil_div_pos(d->in_h - y0, d->dil_h) : 0);
+    const int32_t kx0 = x0 < 0 ? ceil_div_pos(-x0, d->dil_w) : 0;
+    const int32_t kx1 = hn_min_i32(d->k_w, d->in_w > x0 ? ceil_div_pos(d->in_w - x0, d->dil_w) : 0);
+    const int full = ky0 == 0 && ky1 == d->k_h && kx0 == 0 && kx1 == d->k_w;
+    dw_window win;
+    win.nky = ky1 > ky0 ? ky1 - ky0 : 0;
+    win.nkx = kx1 > kx0 ? kx1 - kx0 : 0;
+    win.xrow = (size_t)d->dil_h * d->in_w * d->in_c;
+    win.xstep = (size_t)d->dil_w * d->in_c;
+    win.wrow = (size_t)d->k_w * d->out_c;
+    win.wstep = (size_t)d->out_c;
+    win.x = in;
+    if (win.nky > 0 && win.nkx > 0) {
+        win.x += (((size_t)b * d->in_h + (size_t)(y0 + ky0 * d->dil_h)) * d->in_w +
+                  (size_t)(x0 + kx0 * d->dil_w)) * d->in_c;
+    } else {
+        win.nky = 0;
+    }
+    win.w = w + ((size_t)ky0 * d->k_w + (size_t)kx0) * d->out_c;
+    const int32_t off = d->input_offset;
+    const int full3x3 = full && d->k_h == 3 && d->k_w == 3;
     int32_t c = 0;
     for (; c + 4 <= d->out_c; c += 4) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (int32_t ky = 0; ky < d->k_h; ++ky) {
-            const int8_t *xp =
-                in + (((size_t)b * d->in_h + y0 + ky * d->dil_h) * d->in_w + x0) * d->in_c + c;
-            const int8_t *wp = w + (size_t)ky * d->k_w * d->out_c + c;
-            for (int32_t kx = 0; kx < d->k_w; ++kx, xp += xstep, wp += d->out_c) {
-                a0 += wp[0] * xp[0];
-                a1 += wp[1] * xp[1];
-                a2 += wp[2] * xp[2];
-                a3 += wp[3] * xp[3];
-            }
+        int32_t a[4] = {0, 0, 0, 0};
+        if (full3x3) { /* MobileNet's case: taps unrolled */
+            dw_acc4(&win, c, 0, 0, 3, 3, a);
+        } else if (full) {
+            dw_acc4(&win, c, 0, 0, win.nky, win.nkx, a);
+        } else {
+            dw_acc4(&win, c, off, 1, win.nky, win.nkx, a);
         }
-        op[c] = dw_requantize(d, hn_wrap_add(d->ch_bias[c], a0), c);
-        op[c + 1] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 1], a1), c + 1);
-        op[c + 2] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 2], a2), c + 2);
-        op[c + 3] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 3], a3), c + 3);
+        for (int k = 0; k < 4; ++k) {
+            const int32_t base = full ? d->ch_bias[c + k]
+                                      : (bias ? hn_read_i32(bias + 4 * (c + k)) : 0);
+            op[c + k] = dw_requantize(d, hn_wrap_add(base, a[k]), c + k);
+        }
     }
     for (; c < d->out_c; ++c) {
         int32_t a = 0;
-        for (int32_t ky = 0; ky < d->k_h; ++ky) {
-            const int8_t *xp =
-                in + (((size_t)b * d->in_h + y0 + ky * d->dil_h) * d->in_w + x0) * d->in_c + c;
-            const int8_t *wp = w + (size_t)ky * d->k_w * d->out_c + c;
-            for (int32_t kx = 0; kx < d->k_w; ++kx, xp += xstep, wp += d->out_c) {
-                a += *wp * *xp;
+        const int32_t o = full ? 0 : off;
+        for (int32_t ky = 0; ky < win.nky; ++ky) {
+            const int8_t *xp = win.x + ky * win.xrow + c;
+            const int8_t *wp = win.w + ky * win.wrow + c;
+            for (int32_t kx = 0; kx < win.nkx; ++kx, xp += win.xstep, wp += win.wstep) {
+                a += *wp * (*xp + o);
             }
         }
-        op[c] = dw_requantize(d, hn_wrap_add(d->ch_bias[c], a), c);
+        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_read_i32(bias + 4 * c) : 0);
+        op[c] = dw_requantize(d, hn_wrap_add(base, a), c);
     }
 }
 
@@ -128,16 +205,14 @@ static hn_status dw_eval(hn_op_ctx *ctx)
     const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     const uint8_t *bias = bt ? bt->data : NULL;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
-    const int32_t span_h = (d->k_h - 1) * d->dil_h, span_w = (d->k_w - 1) * d->dil_w;
     for (int32_t b = 0; b < d->batches; ++b) {
         for (int32_t oy = 0; oy < d->out_h; ++oy) {
             const int32_t y0 = oy * d->stride_h - d->pad_h;
-            const int in_y = y0 >= 0 && y0 + span_h < d->in_h;
             for (int32_t ox = 0; ox < d->out_w; ++ox) {
                 const int32_t x0 = ox * d->stride_w - d->pad_w;
                 int8_t *op = out + (((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c;
-                if (d->ch_bias != NULL && in_y && x0 >= 0 && x0 + span_w < d->in_w) {
-                    dw_interior(d, in, w, b, y0, x0, op);
+                if (d->ch_bias != NULL) { /* depth multiplier 1 */
+                    dw_pixel(d, in, w, bias, b, y0, x0, op);
                     continue;
                 }
                 for (int32_t oc = 0; oc < d->out_c; ++oc) {
