@@ -134,6 +134,32 @@ static hn_status fc_prepare(hn_op_ctx *ctx)
     return sm != HN_OK ? sm : sb;
 }
 
+static inline int8_t fc_requantize(const fc_data *d, int32_t acc, int32_t oc)
+{
+    acc = d->ch_multiplier ? hn_mbqm_pos(acc, d->ch_multiplier[oc], d->ch_shift[oc])
+                           : hn_mbqm_pos(acc, d->multiplier, d->shift);
+    return (int8_t)hn_clamp_i32(acc + d->output_offset, d->act_min, d->act_max);
+}
+
+/* Constant filter, offset folded into ch_bias: four rows share the activation loads. */
+static void fc_folded_row(const fc_data *d, const int8_t *w, const int8_t *x, int8_t *y)
+{
+    const int32_t n = d->accum_depth;
+    int32_t oc = 0;
+    for (; oc + 4 <= d->out_depth; oc += 4) {
+        const int8_t *r = w + (size_t)oc * n;
+        int32_t a[4] = {0, 0, 0, 0};
+        hn_dot4_s8(r, r + n, r + 2 * n, r + 3 * n, x, n, a);
+        for (int k = 0; k < 4; ++k) {
+            y[oc + k] = fc_requantize(d, hn_wrap_add(d->ch_bias[oc + k], a[k]), oc + k);
+        }
+    }
+    for (; oc < d->out_depth; ++oc) {
+        const int32_t acc = hn_dot_s8(w + (size_t)oc * n, x, n);
+        y[oc] = fc_requantize(d, hn_wrap_add(d->ch_bias[oc], acc), oc);
+    }
+}
+
 static hn_status fc_eval(hn_op_ctx *ctx)
 {
     const fc_data *d = ctx->op_data;
@@ -144,22 +170,19 @@ static hn_status fc_eval(hn_op_ctx *ctx)
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
     for (int32_t b = 0; b < d->batches; ++b) {
         const int8_t *x = in + (size_t)b * d->accum_depth;
+        int8_t *y = out + (size_t)b * d->out_depth;
+        if (d->ch_bias != NULL) {
+            fc_folded_row(d, w, x, y);
+            continue;
+        }
         for (int32_t oc = 0; oc < d->out_depth; ++oc) {
             const int8_t *row = w + (size_t)oc * d->accum_depth;
-            int32_t acc;
-            if (d->ch_bias != NULL) {
-                acc = hn_wrap_add(d->ch_bias[oc], hn_dot_s8(row, x, d->accum_depth));
-            } else {
-                acc = 0;
-                for (int32_t k = 0; k < d->accum_depth; ++k) {
-                    acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
-                }
-                if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
+            int32_t acc = 0;
+            for (int32_t k = 0; k < d->accum_depth; ++k) {
+                acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
             }
-            acc = d->ch_multiplier ? hn_mbqm(acc, d->ch_multiplier[oc], d->ch_shift[oc])
-                                   : hn_mbqm(acc, d->multiplier, d->shift);
-            acc += d->output_offset;
-            out[(size_t)b * d->out_depth + oc] = (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+            if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
+            y[oc] = fc_requantize(d, acc, oc);
         }
     }
     return HN_OK;
