@@ -13,10 +13,11 @@ quantization for MEAN, unsupported masks) are set by editing the flatbuffer.
 
 LOGISTIC, TANH, HARD_SWISH and RSQRT keep a 256-byte table of their results
 in op data (built in prepare); the helper checks that the engine's arena,
-tables included, is no larger than TFLM's. The only deliberate exception: SOFTMAX and SQUARED_DIFFERENCE on tensors of >= 1024
-elements tabulate in 1 KB of scratch (for a 4-8x speed-up on device); those
-tests bound the engine's arena by TFLM's plus that 1 KB. Each test takes about
-a second (one TensorFlow conversion), none is marked slow.
+tables included, is no larger than TFLM's. The only deliberate exception:
+SOFTMAX and SQUARED_DIFFERENCE on tensors of >= 1024 elements tabulate in
+1 KB of scratch (for a 4-8x speed-up on device); those tests bound the
+engine's arena by TFLM's plus that 1 KB. Each test takes about a second
+(one TensorFlow conversion), none is marked slow.
 """
 
 from __future__ import annotations
