@@ -86,9 +86,9 @@ static void conv_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
             const int8_t *wr = wp + (size_t)k * row;
             const int8_t *xr = xbase + k * xrow_step;
             if (full) {
-                hn_dot4_s8(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xr, seg, a);
+                hn_dot4_s8(wr, (int32_t)per_oc, xr, seg, a);
             } else {
-                hn_dot4_s8_off(wr, wr + per_oc, wr + 2 * per_oc, wr + 3 * per_oc, xr, seg, off, a);
+                hn_dot4_s8_off(wr, (int32_t)per_oc, xr, seg, off, a);
             }
         }
         for (int k = 0; k < 4; ++k) {

@@ -149,7 +149,7 @@ static void fc_folded_row(const fc_data *d, const int8_t *w, const int8_t *x, in
     for (; oc + 4 <= d->out_depth; oc += 4) {
         const int8_t *r = w + (size_t)oc * n;
         int32_t a[4] = {0, 0, 0, 0};
-        hn_dot4_s8(r, r + n, r + 2 * n, r + 3 * n, x, n, a);
+        hn_dot4_s8(r, n, x, n, a);
         for (int k = 0; k < 4; ++k) {
             y[oc + k] = fc_requantize(d, hn_wrap_add(d->ch_bias[oc + k], a[k]), oc + k);
         }
