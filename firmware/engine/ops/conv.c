@@ -53,6 +53,38 @@ static inline int8_t conv_requantize(const hn_conv_data *d, int32_t acc, int32_t
 
 static inline int32_t ceil_div_pos(int32_t a, int32_t b) { return (a + b - 1) / b; }
 
+/* One output pixel whose window lies fully inside the input (dilation_w 1,
+ * one group): input offset folded in ch_bias, no clipping or bias branches;
+ * each filter row is one contiguous dot product, four output channels per
+ * pass (1x1 convolutions: one dot product of in_c per channel). */
+static void conv_full_pixel(const hn_conv_data *d, const int8_t *xbase, const int8_t *w,
+                            int8_t *op)
+{
+    const int32_t row = d->k_w * d->in_c;
+    const int32_t per_oc = d->k_h * row;
+    const size_t xrow_step = (size_t)d->dil_h * d->in_w * d->in_c;
+    int32_t oc = 0;
+    for (; oc + 4 <= d->out_c; oc += 4) {
+        int32_t a[4] = {0, 0, 0, 0};
+        const int8_t *wp = w + (size_t)oc * per_oc;
+        for (int32_t k = 0; k < d->k_h; ++k) {
+            hn_dot4_s8(wp + (size_t)k * row, per_oc, xbase + k * xrow_step, row, a);
+        }
+        op[oc] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc], a[0]), oc);
+        op[oc + 1] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + 1], a[1]), oc + 1);
+        op[oc + 2] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + 2], a[2]), oc + 2);
+        op[oc + 3] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + 3], a[3]), oc + 3);
+    }
+    for (; oc < d->out_c; ++oc) {
+        int32_t a = 0;
+        const int8_t *wp = w + (size_t)oc * per_oc;
+        for (int32_t k = 0; k < d->k_h; ++k) {
+            a += hn_dot_s8(wp + (size_t)k * row, xbase + k * xrow_step, row);
+        }
+        op[oc] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc], a), oc);
+    }
+}
+
 /* One output pixel, dilation_w 1 and one group: only the window rows
  * [ky0, ky1) and columns [kx0, kx1) inside the input count (as in TFLM's
  * reference loop), and each clipped filter row is one contiguous dot product;
@@ -147,12 +179,19 @@ static hn_status conv_eval(hn_op_ctx *ctx)
     const uint8_t *bias = bt ? bt->data : NULL;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
     const int fast_ok = d->dil_w == 1 && d->filter_in_c == d->in_c;
+    const int32_t span_h = (d->k_h - 1) * d->dil_h;
     for (int32_t b = 0; b < d->batches; ++b) {
         for (int32_t oy = 0; oy < d->out_h; ++oy) {
             const int32_t y0 = oy * d->stride_h - d->pad_h;
             for (int32_t ox = 0; ox < d->out_w; ++ox) {
                 const int32_t x0 = ox * d->stride_w - d->pad_w;
                 int8_t *op = out + (((size_t)b * d->out_h + oy) * d->out_w + ox) * d->out_c;
+                if (fast_ok && y0 >= 0 && y0 + span_h < d->in_h && x0 >= 0 &&
+                    x0 + d->k_w <= d->in_w) {
+                    conv_full_pixel(d, in + (((size_t)b * d->in_h + y0) * d->in_w + x0) * d->in_c,
+                                    w, op);
+                    continue;
+                }
                 if (fast_ok) {
                     conv_pixel(d, in, w, bias, b, y0, x0, op);
                     continue;
