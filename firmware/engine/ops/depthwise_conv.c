@@ -118,6 +118,46 @@ static inline __attribute__((always_inline)) void dw_acc4(const dw_window *win, 
     acc[2] = a2;
     acc[3] = a3;
 }
+/* Channel tail (c..out_c) of one pixel, one channel at a time. */
+static void dw_tail(const hn_conv_data *d, const dw_window *win, const uint8_t *bias, int full,
+                    int32_t c, int8_t *op)
+{
+    const int32_t o = full ? 0 : d->input_offset;
+    for (; c < d->out_c; ++c) {
+        int32_t a = 0;
+        for (int32_t ky = 0; ky < win->nky; ++ky) {
+            const int8_t *xp = win->x + ky * win->xrow + c;
+            const int8_t *wp = win->w + ky * win->wrow + c;
+            for (int32_t kx = 0; kx < win->nkx; ++kx, xp += win->xstep, wp += win->wstep) {
+                a += *wp * (*xp + o);
+            }
+        }
+        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_read_i32(bias + 4 * c) : 0);
+        op[c] = dw_requantize(d, hn_wrap_add(base, a), c);
+    }
+}
+
+/* Full window (the interior of every layer): input offset folded in ch_bias,
+ * no clipping or bias-source branches per output; 3x3 taps unrolled. */
+static void dw_full_pixel(const hn_conv_data *d, const dw_window *win, int8_t *op)
+{
+    const int is3x3 = d->k_h == 3 && d->k_w == 3;
+    int32_t c = 0;
+    for (; c + 4 <= d->out_c; c += 4) {
+        int32_t a[4] = {0, 0, 0, 0};
+        if (is3x3) { /* MobileNet's case */
+            dw_acc4(win, c, 0, 0, 3, 3, a);
+        } else {
+            dw_acc4(win, c, 0, 0, win->nky, win->nkx, a);
+        }
+        op[c] = dw_requantize(d, hn_wrap_add(d->ch_bias[c], a[0]), c);
+        op[c + 1] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 1], a[1]), c + 1);
+        op[c + 2] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 2], a[2]), c + 2);
+        op[c + 3] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 3], a[3]), c + 3);
+    }
+    dw_tail(d, win, NULL, 1, c, op);
+}
+
 /* One output pixel, depth multiplier 1: only the taps inside the input count
  * (TFLM's reference loop), four channels per pass. A full window adds ch_bias
  * (input offset folded in), a clipped one offsets each activation. */
@@ -144,37 +184,21 @@ static void dw_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
         win.nky = 0;
     }
     win.w = w + ((size_t)ky0 * d->k_w + (size_t)kx0) * d->out_c;
+    if (full) {
+        dw_full_pixel(d, &win, op);
+        return;
+    }
     const int32_t off = d->input_offset;
-    const int full3x3 = full && d->k_h == 3 && d->k_w == 3;
     int32_t c = 0;
     for (; c + 4 <= d->out_c; c += 4) {
         int32_t a[4] = {0, 0, 0, 0};
-        if (full3x3) { /* MobileNet's case: taps unrolled */
-            dw_acc4(&win, c, 0, 0, 3, 3, a);
-        } else if (full) {
-            dw_acc4(&win, c, 0, 0, win.nky, win.nkx, a);
-        } else {
-            dw_acc4(&win, c, off, 1, win.nky, win.nkx, a);
-        }
+        dw_acc4(&win, c, off, 1, win.nky, win.nkx, a);
         for (int k = 0; k < 4; ++k) {
-            const int32_t base = full ? d->ch_bias[c + k]
-                                      : (bias ? hn_read_i32(bias + 4 * (c + k)) : 0);
+            const int32_t base = bias ? hn_read_i32(bias + 4 * (c + k)) : 0;
             op[c + k] = dw_requantize(d, hn_wrap_add(base, a[k]), c + k);
         }
     }
-    for (; c < d->out_c; ++c) {
-        int32_t a = 0;
-        const int32_t o = full ? 0 : off;
-        for (int32_t ky = 0; ky < win.nky; ++ky) {
-            const int8_t *xp = win.x + ky * win.xrow + c;
-            const int8_t *wp = win.w + ky * win.wrow + c;
-            for (int32_t kx = 0; kx < win.nkx; ++kx, xp += win.xstep, wp += win.wstep) {
-                a += *wp * (*xp + o);
-            }
-        }
-        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_read_i32(bias + 4 * c) : 0);
-        op[c] = dw_requantize(d, hn_wrap_add(base, a), c);
-    }
+    dw_tail(d, &win, bias, 0, c, op);
 }
 
 /* Any window: TFLM's reference loop (taps outside the input skipped). */
