@@ -91,6 +91,19 @@ static inline int32_t hn_mbqm_pos(int32_t x, int32_t multiplier, int shift)
     return (((h + (h >> 31)) >> (right - 1)) + 1) >> 1;
 }
 
+/* hn_mbqm_small (left_shift <= 0 in valid models; a positive one counts as
+ * 0, like hn_rdbpot's clamp) by the same two-shift rounding as hn_mbqm_pos:
+ * exact for every multiplier but INT32_MIN, which no Quantize* helper returns. */
+static inline int32_t hn_mbqm_small_fast(int32_t x, int32_t multiplier, int left_shift)
+{
+    const int right = left_shift < 0 ? (left_shift < -31 ? 31 : -left_shift) : 0;
+    const int32_t h = (int32_t)(((int64_t)x * multiplier + (1ll << 30)) >> 31);
+    if (right == 0) {
+        return h;
+    }
+    return (((h + (h >> 31)) >> (right - 1)) + 1) >> 1;
+}
+
 /* Two's-complement wrapping add (what the core does), without C's signed
  * overflow UB; used where a hostile model could overflow, e.g. bias adds. */
 static inline int32_t hn_wrap_add(int32_t a, int32_t b)

@@ -9,6 +9,8 @@
 
 enum { EW_ADD, EW_SUB, EW_MUL };
 
+#define ADD_LEFT_SHIFT 20 /* TFLM add/sub prepare: kAddLeftShift-style headroom */
+
 typedef struct {
     int32_t kind;
     int32_t ndim;
@@ -48,7 +50,7 @@ static void add_sub_multipliers(ew_data *d, const hn_tensor *a, const hn_tensor 
                                 const hn_tensor *out)
 {
     int sh = 0;
-    d->left_shift = 20;
+    d->left_shift = ADD_LEFT_SHIFT;
     const double twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
     hn_quantize_multiplier_lt1((double)a->scale / twice_max, &d->input1_multiplier, &sh);
     d->input1_shift = sh;
@@ -103,16 +105,32 @@ static inline int32_t ew_one(const ew_data *d, int32_t x1, int32_t x2)
     const int32_t v1 = d->input1_offset + x1;
     const int32_t v2 = d->input2_offset + x2;
     int32_t r;
+    /* The multipliers come from Quantize* helpers (never INT32_MIN), so the
+     * fast forms give TFLM's bits. */
     if (d->kind == EW_MUL) {
-        r = d->output_offset + hn_mbqm(v1 * v2, d->output_multiplier, d->output_shift);
+        r = d->output_offset + hn_mbqm_pos(v1 * v2, d->output_multiplier, d->output_shift);
     } else {
-        const int32_t s1 = hn_mbqm_small(v1 * (1 << d->left_shift), d->input1_multiplier,
-                                         d->input1_shift);
-        const int32_t s2 = hn_mbqm_small(v2 * (1 << d->left_shift), d->input2_multiplier,
-                                         d->input2_shift);
+        const int32_t s1 = hn_mbqm_small_fast(v1 * (1 << d->left_shift), d->input1_multiplier,
+                                              d->input1_shift);
+        const int32_t s2 = hn_mbqm_small_fast(v2 * (1 << d->left_shift), d->input2_multiplier,
+                                              d->input2_shift);
         const int32_t raw = d->kind == EW_ADD ? s1 + s2 : s1 - s2;
-        r = hn_mbqm_small(raw, d->output_multiplier, d->output_shift) + d->output_offset;
+        r = hn_mbqm_small_fast(raw, d->output_multiplier, d->output_shift) + d->output_offset;
     }
+    return hn_clamp_i32(r, d->act_min, d->act_max);
+}
+
+/* ADD with the constant left shift (an immediate shift on the core). */
+static inline int32_t ew_add(const ew_data *d, int32_t x1, int32_t x2)
+{
+    const int32_t v1 = d->input1_offset + x1;
+    const int32_t v2 = d->input2_offset + x2;
+    const int32_t s1 =
+        hn_mbqm_small_fast(v1 * (1 << ADD_LEFT_SHIFT), d->input1_multiplier, d->input1_shift);
+    const int32_t s2 =
+        hn_mbqm_small_fast(v2 * (1 << ADD_LEFT_SHIFT), d->input2_multiplier, d->input2_shift);
+    const int32_t r =
+        hn_mbqm_small_fast(s1 + s2, d->output_multiplier, d->output_shift) + d->output_offset;
     return hn_clamp_i32(r, d->act_min, d->act_max);
 }
 
@@ -122,8 +140,12 @@ static hn_status ew_eval(hn_op_ctx *ctx)
     const int8_t *a = (const int8_t *)ctx->inputs[0]->data;
     const int8_t *b = (const int8_t *)ctx->inputs[1]->data;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
-    if (d->same_shape) {
-        for (int32_t i = 0; i < d->total; ++i) out[i] = (int8_t)ew_one(d, a[i], b[i]);
+    if (d->same_shape) { /* one loop per kind: ew_one's kind test folds away */
+        if (d->kind == EW_ADD) {
+            for (int32_t i = 0; i < d->total; ++i) out[i] = (int8_t)ew_add(d, a[i], b[i]);
+        } else {
+            for (int32_t i = 0; i < d->total; ++i) out[i] = (int8_t)ew_one(d, a[i], b[i]);
+        }
         return HN_OK;
     }
     int32_t idx[HN_MAX_DIMS] = {0};
