@@ -16,6 +16,7 @@
  *   sum (l - zl)(r - zr) = sum l*r - zr*sum l - zl*sum r + depth*zl*zr.
  * The inner loop is then a plain contiguous int8 dot product.
  */
+#include "hn_dot.h"
 #include "hn_kernel_util.h"
 #include "hn_op.h"
 #include "hn_qmath.h"
@@ -196,9 +197,13 @@ static void dot2_i8(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t
 
 static int8_t requantize(const batch_matmul_data *d, uint32_t acc)
 {
-    const int32_t v = hn_mbqm((int32_t)acc, d->multiplier, d->shift) + d->output_zero_point;
+    const int32_t v = hn_mbqm_pos((int32_t)acc, d->multiplier, d->shift) + d->output_zero_point;
     return (int8_t)(v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v));
 }
+
+/* Depths up to which int32 dot products of int8 cannot overflow (|sum| <=
+ * 2^16 * 2^14), so the SMLAD dot products give the wrapped sums' bits. */
+#define DOT4_MAX_DEPTH 65536
 
 /* One matrix product; lhs rows and rhs columns have contiguous depth. */
 static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8_t *rhs,
@@ -214,6 +219,16 @@ static void matmul_one(const batch_matmul_data *d, const int8_t *lhs, const int8
         const uint32_t row_term = zero_points_term - lhs_term;
         int8_t *o = out + i * d->cols;
         int32_t j = 0;
+        if (d->depth <= DOT4_MAX_DEPTH) { /* four columns share the lhs loads */
+            for (; j + 4 <= d->cols; j += 4) {
+                int32_t dot[4] = {0, 0, 0, 0};
+                hn_dot4_s8(rhs + j * d->depth, d->depth, l, d->depth, dot);
+                for (int k = 0; k < 4; ++k) {
+                    o[j + k] = requantize(d, (uint32_t)dot[k] + row_term -
+                                                 zl * (uint32_t)rhs_sums[j + k]);
+                }
+            }
+        }
         for (; j + 1 < d->cols; j += 2) {
             int32_t dot0 = 0;
             int32_t dot1 = 0;
