@@ -5,9 +5,10 @@ tails and clipped windows.
 The host build runs the portable paths, so these single-op models run on the
 emulated Cortex-M4 (QEMU mps2-an386, one boot for all): CONV_2D with padding,
 strides, dilation and channel counts that are not multiples of 4,
-DEPTHWISE_CONV_2D (3x3 unrolled, other sizes, borders, multiplier 2) and
-FULLY_CONNECTED with row tails. Each is fed a random input and the input that
-holds every int8 value, and compared byte for byte with the real TFLM.
+DEPTHWISE_CONV_2D (3x3 unrolled, other sizes, borders, multiplier 2),
+FULLY_CONNECTED and BATCH_MATMUL with row/column/depth tails. Each is fed
+random inputs and inputs that hold every int8 value, and compared byte for
+byte with the real TFLM.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ def _fc(seed: int, batch: int, n_in: int, n_out: int) -> bytes:
     return oplib.convert(lambda x: tf.matmul(x, kern) + bias, [(batch, n_in)], seed=seed)
 
 
+def _bmm(seed: int, sa: tuple[int, ...], sb: tuple[int, ...]) -> bytes:
+    import tensorflow as tf
+
+    return oplib.convert(lambda a, b: tf.linalg.matmul(a, b), [sa, sb], calib_range=[2.0, 3.0],
+                         seed=seed)
+
+
 CASES = {
     "conv3x3_s2_same_c5x7": lambda: _conv(1, 9, 11, 5, 7, 3, 3, 2, "SAME"),
     "conv1x1_c13x6": lambda: _conv(2, 5, 6, 13, 6, 1, 1, 1, "VALID"),
@@ -70,6 +78,7 @@ CASES = {
     "dw3x3_same_dil2_c4": lambda: _dw(8, 8, 8, 4, 3, 1, "SAME", dil=2),
     "dw3x3_mult2_c3": lambda: _dw(9, 6, 6, 3, 3, 1, "SAME", mult=2),
     "fc_b3_37x11": lambda: _fc(10, 3, 37, 11),
+    "batch_matmul_d13_c7": lambda: _bmm(11, (2, 5, 13), (2, 13, 7)),
 }
 
 
@@ -83,11 +92,11 @@ def test_dsp_kernels_on_emulated_m4_are_bit_exact() -> None:
         client = session.client
         for name, model in models.items():
             inputs = oplib.random_inputs(model, seed=len(name))
-            every = np.resize(np.arange(-128, 128, dtype=np.int8), inputs[0].shape)
-            for x in (inputs[0], every):
-                want, _ = oplib.run_tflm(model, [x])
+            every = [np.resize(np.arange(-128, 128, dtype=np.int8), x.shape) for x in inputs]
+            for xs in (inputs, every):
+                want, _ = oplib.run_tflm(model, xs)
                 client.load_model(model)
-                client.write_input(x.tobytes())
+                client.write_input(b"".join(x.tobytes() for x in xs))  # inputs in order
                 client.run(1, 0, timeout=120)
                 got = client.read_output(want[0].nbytes)
                 if got != want[0].tobytes():
