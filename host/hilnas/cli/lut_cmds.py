@@ -17,9 +17,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--board", default="mps2-an386")
     b.add_argument("--space", default="hybrid")
     b.add_argument("-o", "--out", type=Path, help="table path (default lut/BOARD/SPACE.json)")
-    b.add_argument("--jobs", type=int, default=1, help="converter processes (default 1)")
+    b.add_argument("--jobs", type=int, default=1,
+                   help="converter processes and emulated boards run at once (default 1)")
     b.add_argument("--limit", type=int, help="measure at most this many new blocks (tests)")
-    b.add_argument("--port", help="serial port of a real board")
+    b.add_argument("--port", help="serial port of a real board (several, comma-separated: "
+                   "one board of the same kind on each)")
     b.set_defaults(handler=cmd_build)
     v = sub.add_parser("validate", help="predicted vs measured on random members")
     v.add_argument("--board", default=None, help="must match the table's board")
@@ -75,6 +77,12 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"{report.chains} chains) in {report.seconds:.0f} s ({rate:.1f} entries/min); "
           f"arena mirror matched the board on {report.arena_checks - report.arena_mismatches}"
           f"/{report.arena_checks} chains")
+    sp = report.split
+    if sp:
+        print(f"time: plan {sp.get('plan_s', 0):.0f} s, conversions {sp.get('converted', 0)} "
+              f"({sp.get('convert_s', 0):.0f} s of converter time, {sp.get('cache_hits', 0)} "
+              f"from the cache), board {sp.get('board_s', 0):.0f} s, recording "
+              f"{sp.get('record_s', 0):.0f} s; wall {sp.get('total_s', 0):.0f} s")
     failed = report.failed_chains
     for key, err in failed.items():
         print(f"chain {key} failed: {err}", file=sys.stderr)

@@ -10,8 +10,10 @@ How (and why this way):
    converter treats every block as it would inside one. A chain stays under the
    engine's op limit. Hybrid: ~1,560 blocks in ~100 chains.
 3. Chains are converted (``--jobs`` converter processes) with the table's single
-   route and profiled in batches on the board (booted per batch, so an idle emulator
-   never competes with the converters): QEMU's instruction counts are exact and
+   route into a content-keyed cache (:mod:`hilnas.lut.cache`: another board, or a
+   rebuild after an engine change, converts nothing) and profiled on ``--jobs``
+   boards at once (an emulator is shut down while it has nothing queued, so it never
+   competes with the converters): QEMU's instruction counts are exact and
    repeatable, so one run without warm-up is enough.
 4. Each op's count goes to the block that produced it (:mod:`hilnas.lut.attribute`);
    the entry stores the block's ops, tensors and memory needs. After every chain the
@@ -25,7 +27,9 @@ import dataclasses
 import hashlib
 import json
 import math
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,6 +50,7 @@ OPS_ESTIMATE = {"conv": 4, "mbconv": 7, "attention": 34, "head": 3, "posconv": 3
                 "reduce": 5}
 ADAPTER_OPS = 2
 OP_HEADROOM = 0.8  # fill chains to 80% of the engine's op limit
+CHAIN_SEED = 0  # weights/BN seed of every measurement chain (part of the cache key)
 
 
 @dataclass(frozen=True)
@@ -161,21 +166,35 @@ def _pick_head(pending: list[BlockSpec], every: list[BlockSpec], i: int,
 
 
 # ---------------------------------------------------------------- converting
-def convert_chain(chain_json: str, route: str, out: str) -> str:
-    """Worker: build and convert one chain (runs in a converter process)."""
+def chain_spec(chain: Chain) -> list[dict[str, Any]]:
+    """The chain as plain data: what the conversion cache key and the worker see."""
+    return [dataclasses.asdict(b) for b in chain.blocks]
+
+
+def chain_path(chain: Chain, route: str) -> Path:
+    """The chain's converted model in the content-keyed conversion cache."""
+    from hilnas.lut.cache import cached_path, conversion_key
+
+    return cached_path(conversion_key("chain", chain_spec(chain), CHAIN_SEED, route))
+
+
+def convert_chain(chain_json: str, route: str, out: str) -> float:
+    """Worker: build and convert one chain (runs in a converter process); seconds taken."""
     from hilnas.lut.modelgen import chain_model, convert_plain
     from hilnas.space.base import BlockSpec as Spec
 
+    t = time.monotonic()
     specs = [Spec(d["kind"], d["name"], tuple(d["input_hwc"]), tuple(d["output_hwc"]),
                   tuple(tuple(p) for p in d["params"])) for d in json.loads(chain_json)]
-    model, _ = chain_model(specs, seed=0)
+    model, _ = chain_model(specs, seed=CHAIN_SEED)
     h, w, c = specs[0].input_hwc
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     convert_plain(model, (1, c, h, w), route, Path(out))
-    return out
+    return time.monotonic() - t
 
 
 def _chain_json(chain: Chain) -> str:
-    return json.dumps([dataclasses.asdict(b) for b in chain.blocks])
+    return json.dumps(chain_spec(chain))
 
 
 # ---------------------------------------------------------------- the build
@@ -189,12 +208,14 @@ class BuildReport:
     arena_checks: int
     arena_mismatches: int
     failed_chains: dict[str, str] = dataclasses.field(default_factory=dict)
+    split: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def new_table(board: str, space: str, route: str, path: Path) -> LutTable:
     """An empty table whose header says how it will be built."""
     from hilnas.board.build import build_firmware, cmake_flags
     from hilnas.board.profiles import load_profile
+    from hilnas.lut.cache import converter_fingerprint, converter_versions, source_hash
     from hilnas.lut.engine_facts import compiler_version, engine_source_hash, op_data_sizes
 
     profile = load_profile(board)
@@ -206,7 +227,9 @@ def new_table(board: str, space: str, route: str, path: Path) -> LutTable:
         "board_profile_sha256": hashlib.sha256(yaml_path.read_bytes()).hexdigest()[:16],
         "space": space,
         "route": route,
-        "converter_versions": _versions(),
+        "converter_versions": converter_versions(),
+        "converter_source_hash": source_hash(),
+        "converter_fingerprint": converter_fingerprint(route),
         "engine_source_hash": engine_source_hash(),
         "firmware_source_hash": image.source_hash[:16],
         "build_flags": cmake_flags(profile),
@@ -225,19 +248,6 @@ def new_table(board: str, space: str, route: str, path: Path) -> LutTable:
     return LutTable(meta, {}, {"flash_samples": []}, path)
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("torch", "litert-torch", "ai-edge-quantizer", "onnx2tf", "tensorflow-cpu",
-                "tflite-micro"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            continue
-    return out
-
-
 def build_table(
     board: str,
     space_name: str,
@@ -248,7 +258,12 @@ def build_table(
     progress: Callable[[int, int, float], None] | None = None,
     port: str | None = None,
 ) -> BuildReport:
-    """Build (or continue) the table at ``out``; see the module docstring."""
+    """Build (or continue) the table at ``out``; see the module docstring.
+
+    ``jobs`` converter processes and ``jobs`` boards (emulated boards are started as
+    needed; ``port`` may name several real boards of one kind, comma-separated: one
+    board per port then).
+    """
     from hilnas.board.profiles import load_profile
     from hilnas.lut.keys import blocks_to_measure, enumerate_blocks
     from hilnas.space import get_space
@@ -271,79 +286,186 @@ def build_table(
         pending = pending[:limit]
     before = len(table.entries)
     chains = plan_chains(pending, list(blocks.values()), profile.max_ops) if pending else []
-    work = out.parent / f".{out.stem}.work"
-    work.mkdir(parents=True, exist_ok=True)
+    named: list[str | None] = [p for p in (port or "").split(",") if p]
+    ports = named or [None] * max(1, jobs)  # one board per named port, else ``jobs`` emulators
+    boards = len(ports)
+    split: dict[str, float] = {"plan_s": round(time.monotonic() - t0, 1)}
     checks = mismatches = 0
     if chains:
-        checks, mismatches = _measure(chains, table, profile, work, jobs, t0, progress, port)
+        checks, mismatches = _measure(chains, table, profile, max(1, jobs), ports, t0,
+                                      progress, split)
     table.meta["build_seconds"] = round(table.meta.get("build_seconds", 0.0)
                                         + time.monotonic() - t0, 1)
     from hilnas.lut.predict import fit_flash
 
     table.fits["flash"] = fit_flash(table)
     table.meta["entries"] = len(table.entries)
+    split["total_s"] = round(time.monotonic() - t0, 1)
+    table.meta["last_build"] = {"jobs": jobs, "boards": boards, "chains": len(chains),
+                                "entries_new": len(table.entries) - before, **split}
     table.save(out)
     return BuildReport(out, len(table.entries), len(table.entries) - before, len(chains),
                        time.monotonic() - t0, checks, mismatches,
-                       dict(table.meta.get("failed_chains", {})))
+                       dict(table.meta.get("failed_chains", {})), split)
 
 
-def _measure(chains: list[Chain], table: LutTable, profile: Any, work: Path, jobs: int,
-             t0: float, progress: Callable[[int, int, float], None] | None,
-             port: str | None = None) -> tuple[int, int]:
-    """Convert chains in ``jobs`` processes; profile whatever is converted in batches.
+@dataclass
+class _Item:
+    """A converted chain on its way to a board and back."""
 
-    The board is booted per batch of converted chains, not held for the whole build: an
-    emulated board busy-polls its UART and would take a core from the converters while
-    it waits for them (one boot costs about a second).
+    chain: Chain
+    path: Path
+    parsed: Any
+    result: Any = None
+    error: str | None = None
+    board_s: float = 0.0
+
+
+def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
+             ports: list[str | None], t0: float,
+             progress: Callable[[int, int, float], None] | None,
+             split: dict[str, float]) -> tuple[int, int]:
+    """Convert uncached chains in ``jobs`` processes; profile on ``len(ports)`` boards.
+
+    Chains whose conversion is cached go straight to the boards. Each board runs in a
+    thread (the emulator is a separate process; the thread only waits on its UART) and
+    is shut down while it has nothing queued, so an idle emulator never takes a core
+    from the converters (booting again costs about a second). Results are recorded and
+    the table saved by this thread, one chain at a time.
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from hilnas.board.session import open_board
+    from hilnas.lut.attribute import parse_chain
     from hilnas.lut.predict import fit_flash
 
     done = checks = mismatches = 0
     failed: dict[str, str] = {}
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_spawn())
+    route = table.route
+    todo: list[tuple[Chain, Path, Future[float] | None]] = []
+    pool: ProcessPoolExecutor | None = None
+    hits = 0
+    for chain in chains:
+        path = chain_path(chain, route)
+        fut = None
+        if path.exists():
+            hits += 1
+        else:
+            pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn())
+            fut = pool.submit(convert_chain, _chain_json(chain), route, str(path))
+        todo.append((chain, path, fut))
+    split.update(cache_hits=hits, converted=len(chains) - hits, convert_s=0.0, board_s=0.0,
+                 record_s=0.0)
+    to_board: queue.Queue[_Item | None] = queue.Queue()
+    back: queue.Queue[_Item] = queue.Queue()
+    threads = [threading.Thread(target=_board_worker, args=(profile, p, to_board, back),
+                                daemon=True) for p in ports]
+    for th in threads:
+        th.start()
+    in_flight = 0
     try:
-        todo: list[tuple[Chain, Future[str] | None]] = []
-        for chain in chains:
-            path = work / f"{chain.key}.tflite"
-            fut = None if path.exists() else pool.submit(
-                convert_chain, _chain_json(chain), table.route, str(path))
-            todo.append((chain, fut))
-        while todo:
-            ready = [(c, f) for c, f in todo if f is None or f.done()]
-            if not ready:
-                wait([f for _, f in todo if f is not None], return_when=FIRST_COMPLETED)
-                continue
-            todo = [(c, f) for c, f in todo if (c, f) not in ready]
-            converted = []
-            for chain, f in ready:
+        while todo or in_flight:
+            ready = [x for x in todo if x[2] is None or x[2].done()]
+            todo = [x for x in todo if x not in ready]
+            for chain, path, fut in ready:
                 try:
-                    if f is not None:
-                        f.result()
-                    converted.append(chain)
+                    if fut is not None:
+                        split["convert_s"] += fut.result()
+                    parsed = parse_chain(path.read_bytes(), table.meta["op_data_sizes"])
                 except Exception as exc:  # one chain's converter failure must not stop the rest
                     failed[chain.key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
                     print(f"lut build: chain {chain.key} failed to convert: {failed[chain.key]}",
                           file=sys.stderr, flush=True)
-            if not converted:
-                continue
-            with open_board(profile, port=port) as session:
-                for chain in converted:
-                    ok = _record_chain(chain, work / f"{chain.key}.tflite", session, table)
-                    checks += 1
-                    mismatches += 0 if ok else 1
-                    table.fits["flash"] = fit_flash(table)
-                    table.save()
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(chains), time.monotonic() - t0)
+                    continue
+                if parsed.n_ops > profile.max_ops:
+                    raise ConfigError(f"chain {chain.key} has {parsed.n_ops} ops, over the "
+                                      f"board's {profile.max_ops}; lower OP_HEADROOM")
+                to_board.put(_Item(chain, path, parsed))
+                in_flight += 1
+            got = _drain(back, block=not ready and (in_flight > 0 and not todo))
+            for item in got:
+                in_flight -= 1
+                split["board_s"] += item.board_s
+                if item.error is not None:
+                    failed[item.chain.key] = item.error
+                    print(f"lut build: chain {item.chain.key} failed on the board: {item.error}",
+                          file=sys.stderr, flush=True)
+                    continue
+                t = time.monotonic()
+                ok = _record_chain(item.chain, item.parsed, item.result, table)
+                checks += 1
+                mismatches += 0 if ok else 1
+                table.fits["flash"] = fit_flash(table)
+                table.save()
+                split["record_s"] += time.monotonic() - t
+                done += 1
+                if progress is not None:
+                    progress(done, len(chains), time.monotonic() - t0)
+            if not ready and not got and todo:
+                waiting = [f for _, _, f in todo if f is not None]
+                wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for _ in threads:
+            to_board.put(None)
+        for th in threads:
+            th.join(timeout=30)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         table.meta["failed_chains"] = failed
+        for key in ("convert_s", "board_s", "record_s"):
+            split[key] = round(split[key], 1)
     return checks, mismatches
+
+
+def _drain(back: queue.Queue[_Item], block: bool) -> list[_Item]:
+    """Every result the boards have sent back (waiting up to 0.2 s for one if ``block``)."""
+    got: list[_Item] = []
+    try:
+        got.append(back.get(timeout=0.2) if block else back.get_nowait())
+        while True:
+            got.append(back.get_nowait())
+    except queue.Empty:
+        pass
+    return got
+
+
+def _board_worker(profile: Any, port: str | None, inbox: queue.Queue[_Item | None],
+                  outbox: queue.Queue[_Item]) -> None:
+    """One board: profile whatever arrives; shut the board down while nothing is queued."""
+    import contextlib
+
+    from hilnas.board.measure import run_on_session
+    from hilnas.board.session import open_board
+
+    stack: contextlib.ExitStack | None = None
+    session = None
+    try:
+        while True:
+            try:
+                item = inbox.get(timeout=1.0) if session is not None else inbox.get()
+            except queue.Empty:
+                assert stack is not None
+                stack.close()
+                stack, session = None, None
+                continue
+            if item is None:
+                return
+            t = time.monotonic()
+            try:
+                if session is None:
+                    stack = contextlib.ExitStack()
+                    session = stack.enter_context(open_board(profile, port=port))
+                item.result = run_on_session(session, item.path, runs=1, warmup=0, bulk=True)
+            except Exception as exc:  # reported per chain; the board is restarted
+                item.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                if stack is not None:
+                    with contextlib.suppress(Exception):
+                        stack.close()
+                stack, session = None, None
+            item.board_s = time.monotonic() - t
+            outbox.put(item)
+    finally:
+        if stack is not None:
+            stack.close()
 
 
 def _spawn() -> Any:
@@ -352,19 +474,12 @@ def _spawn() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _record_chain(chain: Chain, path: Path, session: Any, table: LutTable) -> bool:
-    """Profile one converted chain and store its blocks; True when the arena matched."""
-    from hilnas.board.measure import run_on_session
+def _record_chain(chain: Chain, parsed: Any, result: Any, table: LutTable) -> bool:
+    """Store a profiled chain's blocks; True when the board's arena matched the mirror."""
     from hilnas.lut.assemble import assemble
-    from hilnas.lut.attribute import parse_chain, split_template
+    from hilnas.lut.attribute import split_template
     from hilnas.lut.keys import entry_keys
 
-    data = path.read_bytes()
-    parsed = parse_chain(data, table.meta["op_data_sizes"])
-    if parsed.n_ops > session.profile.max_ops:
-        raise ConfigError(f"chain {chain.key} has {parsed.n_ops} ops, over the board's "
-                          f"{session.profile.max_ops}; lower OP_HEADROOM")
-    result = run_on_session(session, path, runs=1, warmup=0, bulk=True)
     if len(result.ops) != parsed.n_ops:
         raise ConfigError(f"chain {chain.key}: board ran {len(result.ops)} ops, "
                           f"the model has {parsed.n_ops}")
