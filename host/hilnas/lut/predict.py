@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from hilnas.errors import ConfigError
-from hilnas.lut.assemble import assemble, dedup_key
+from hilnas.lut.assemble import dedup_key
+from hilnas.lut.cplan import SegmentPool
 from hilnas.lut.keys import entry_keys
+from hilnas.lut.segments import compile_block, stitch
 from hilnas.lut.table import LutMissError, LutTable, StaleTableWarning
 
 _STAGE = re.compile(r"^(s\d+)")
@@ -123,29 +125,58 @@ class Predictor:
         self.flash = table.fits.get("flash") or fit_flash(table)
         self.unit_ms = 1e3 / table.clock_hz
         self._fast: _FastPath | None = None
+        self.pool = SegmentPool()
+        self._seg_ids: dict[tuple[str, bool, bool, int], int] = {}
 
     # ------------------------------------------------------------ one member
-    def entries_for(self, arch: Any) -> list[tuple[Any, dict[str, Any]]]:
-        """(block, entry) pairs in execution order; a block may span several entries."""
+    def keyed_entries(self, arch: Any) -> list[tuple[Any, str, dict[str, Any]]]:
+        """(block, key, entry) in execution order; a block may span several entries."""
         pairs = [(b, key) for b in self.space.blocks(arch) for key in entry_keys(b)]
         entries = self.table.entries
         missing = [key for _, key in pairs if key not in entries]
         if missing:
             raise LutMissError(str(self.table.path or self.table.space),
                                list(dict.fromkeys(missing)))
-        return [(b, entries[key]) for b, key in pairs]
+        return [(b, key, entries[key]) for b, key in pairs]
+
+    def entries_for(self, arch: Any) -> list[tuple[Any, dict[str, Any]]]:
+        """(block, entry) pairs in execution order; a block may span several entries."""
+        return [(b, e) for b, _, e in self.keyed_entries(arch)]
 
     def predict(self, arch: Any, exact_arena: bool = True) -> Prediction:
-        pairs = self.entries_for(arch)
+        keyed = self.keyed_entries(arch)
+        pairs = [(b, e) for b, _, e in keyed]
         latency = float(sum(e["latency"] for _, e in pairs))
         n_ops = sum(len(e["ops"]) for _, e in pairs)
         n_tensors, model_bytes = self._counts_and_bytes(pairs)
         arena: int | None = None
         if exact_arena and self._loadable(n_ops, n_tensors):
-            b0 = pairs[0][0]
-            net = assemble([e for _, e in pairs], int(np.prod(b0.input_hwc)))
-            arena = net.planned_bytes() + net.persistent
+            ids = np.array([self.segment_ids(keyed, 0, len(keyed))], dtype=np.int32)
+            arena = int(self.pool.planned(ids)[0] + self.pool.persistent(ids)[0])
         return self._finish(latency, arena, model_bytes, n_ops, n_tensors)
+
+    def segment_ids(self, keyed: Sequence[tuple[Any, str, dict[str, Any]]], start: int,
+                    stop: int) -> list[int]:
+        """Pool ids of the compiled segments of entries ``start:stop`` of a member.
+
+        A segment depends on its entry, on whether it reads the graph input or writes the
+        graph output, and on the bytes flowing in, so that is its cache key.
+        """
+        ids = []
+        for k in range(start, stop):
+            b, key, e = keyed[k]
+            if k == 0:
+                in_bytes = int(np.prod(b.input_hwc))
+            else:
+                prev = keyed[k - 1][2]
+                in_bytes = int(prev["tensors"][prev["output"]]["bytes"])
+            ck = (key, k == 0, k == len(keyed) - 1, in_bytes)
+            sid = self._seg_ids.get(ck)
+            if sid is None:
+                sid = self.pool.add(compile_block(e, in_bytes, ck[1], ck[2]))
+                self._seg_ids[ck] = sid
+            ids.append(sid)
+        return ids
 
     def _counts_and_bytes(self, pairs: Sequence[tuple[Any, dict[str, Any]]]) -> tuple[int, int]:
         shared: set[str] = set()
@@ -194,15 +225,18 @@ class Predictor:
             feasible=not reasons, reasons=tuple(reasons))
 
     # ------------------------------------------------------------ batches
-    def predict_many(self, vectors: np.ndarray | Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+    def predict_many(self, vectors: np.ndarray | Sequence[Sequence[int]],
+                     arena: bool = False) -> dict[str, np.ndarray]:
         """Latency, latency_ms, model/flash bytes, op and tensor counts for integer vectors.
 
-        Vectors are :meth:`SearchSpace.encode` rows. No arena (use :meth:`predict`);
-        ``feasible_counts`` checks the op/tensor/flash limits when a budget is set.
+        Vectors are :meth:`SearchSpace.encode` rows. ``feasible_counts`` checks the
+        op/tensor/flash limits when a budget is set. ``arena`` adds the exact arena
+        (``arena_bytes``, ``sram_bytes``; -1 for members the engine cannot load) and
+        ``feasible`` (every limit, the arena included), as :meth:`predict` gives them.
         """
         if self._fast is None:
             self._fast = _FastPath(self)
-        return self._fast.run(np.asarray(vectors, dtype=np.int64))
+        return self._fast.run(np.asarray(vectors, dtype=np.int64), arena)
 
 
 class _FastPath:
@@ -239,9 +273,9 @@ class _FastPath:
         self.shape_ids: dict[tuple[int, ...], int] = {}
         self.shape_tables: dict[str, dict[int, int]] = {s: {} for s in self.stages}
         self.cards = [len(k.choices) for k in self.knobs]
-        self.tables: dict[str, dict[tuple[int, ...], tuple[float, int, int, float, int]]] = {
-            s: {} for s in self.stages}
+        self.tables: dict[str, _StageTable] = {s: _StageTable() for s in self.stages}
         self.shared_bits: dict[str, int] = {}
+        self.entry_info: dict[str, tuple[float, int, int, int, float, int]] = {}
         self.rng = rng
 
     @staticmethod
@@ -280,59 +314,89 @@ class _FastPath:
             ids[j] = sid
         return ids[inv]
 
-    def _compile(self, stage: str, key: tuple[int, ...], vec: np.ndarray) -> tuple:
-        space = self.pred.space
-        arch = space.decode([int(x) for x in vec])
-        pairs = [(b, e) for b, e in self.pred.entries_for(arch) if self._stage(b.name) == stage]
-        lat = sum(e["latency"] for _, e in pairs)
-        n_ops = sum(len(e["ops"]) for _, e in pairs)
-        own = 0
-        mask = 0
-        fixed_bytes = 0.0
-        for b, e in pairs:
+    def _entry_info(self, key: str, e: dict[str, Any]) -> tuple[float, int, int, int, float, int]:
+        """(latency, ops, own tensors, shared-constant bit mask, fixed bytes, name tokens)
+        of one table entry, computed once."""
+        info = self.entry_info.get(key)
+        if info is None:
+            own = mask = 0
             for t in e["tensors"]:
                 sk = dedup_key(t)
                 if sk is None:
                     own += 1
                 else:
-                    bit = self.shared_bits.setdefault(sk, len(self.shared_bits))
-                    mask |= 1 << bit
-            fixed_bytes += (e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
-                            + e["name_tokens"] * len(b.name))
-        entry = (float(lat), n_ops, own, fixed_bytes, mask)
-        self.tables[stage][key] = entry
-        return entry
+                    mask |= 1 << self.shared_bits.setdefault(sk, len(self.shared_bits))
+            fixed = e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
+            info = (float(e["latency"]), len(e["ops"]), own, mask, float(fixed),
+                    int(e["name_tokens"]))
+            self.entry_info[key] = info
+        return info
 
-    def run(self, vecs: np.ndarray) -> dict[str, np.ndarray]:
+    def _compile(self, stage: str, keyed: list[tuple[Any, str, dict[str, Any]]],
+                 vec: np.ndarray) -> int:
+        """Add the stage's sums for this member's blocks; returns their dense index."""
+        st = self.tables[stage]
+        lat = fixed = 0.0
+        n_ops = own = mask = 0
+        for b, key, e in keyed:
+            if self._stage(b.name) != stage:
+                continue
+            i_lat, i_ops, i_own, i_mask, i_fixed, i_tok = self._entry_info(key, e)
+            lat += i_lat
+            n_ops += i_ops
+            own += i_own
+            mask |= i_mask
+            fixed += i_fixed + i_tok * len(b.name)
+        return st.add(lat, n_ops, own, fixed, mask, vec)
+
+    def _segment(self, stage: str, keyed: list[tuple[Any, str, dict[str, Any]]]) -> int:
+        """Pool id of the stage's blocks stitched into one segment (arena mode only)."""
+        idx = [i for i, (b, _, _) in enumerate(keyed) if self._stage(b.name) == stage]
+        ids = self.pred.segment_ids(keyed, idx[0], idx[-1] + 1) if idx else []
+        # no blocks in this stage: an empty segment passes its input through
+        return self.pred.pool.add(stitch([self.pred.pool.segs[i] for i in ids]))
+
+    def _keyed(self, memo: dict[int, Any], vecs: np.ndarray, row: int) -> Any:
+        if row not in memo:
+            arch = self.pred.space.decode([int(x) for x in vecs[row]])
+            memo[row] = self.pred.keyed_entries(arch)
+        return memo[row]
+
+    def run(self, vecs: np.ndarray, arena: bool = False) -> dict[str, np.ndarray]:
         n = len(vecs)
-        lat = np.zeros(n)
-        ops = np.zeros(n, dtype=np.int64)
-        own = np.zeros(n, dtype=np.int64)
-        fixed = np.zeros(n)
-        masks = np.zeros(n, dtype=object)  # Python ints: any number of shared constants
+        memo: dict[int, Any] = {}  # decoded members, shared by the stages compiled now
+        picks: list[tuple[_StageTable, np.ndarray]] = []
         for stage in self.stages:
             cols = self.own[stage]
             flat = np.ravel_multi_index(vecs[:, cols].T, [self.cards[c] for c in cols]) \
                 if cols else np.zeros(n, dtype=np.int64)
             width = int(np.prod([self.cards[c] for c in cols])) if cols else 1
             flat = self._shape_id(stage, vecs) * width + flat
-            uniq, inv = np.unique(flat, return_inverse=True)
-            table = self.tables[stage]
-            vals = np.empty((len(uniq), 5), dtype=object)
-            for j, u in enumerate(uniq):
-                key = (int(u),)
-                entry = table.get(key)
-                if entry is None:
-                    first = int(np.argmax(flat == u))
-                    entry = self._compile(stage, key, vecs[first])
-                vals[j] = entry
-            lat += vals[inv, 0].astype(float)
-            ops += vals[inv, 1].astype(np.int64)
-            own += vals[inv, 2].astype(np.int64)
-            fixed += vals[inv, 3].astype(float)
-            masks = masks | vals[inv, 4]
-        n_shared = np.fromiter((int(m).bit_count() for m in masks), dtype=np.int64, count=n)
-        tensors = 1 + own + n_shared
+            uniq, first, inv = np.unique(flat, return_index=True, return_inverse=True)
+            st = self.tables[stage]
+            dense = np.empty(len(uniq), dtype=np.int64)
+            for j, u in enumerate(uniq.tolist()):
+                d = st.index.get(u)
+                if d is None:
+                    row = int(first[j])
+                    d = self._compile(stage, self._keyed(memo, vecs, row), vecs[row])
+                    st.index[u] = d
+                dense[j] = d
+            picks.append((st, dense[inv]))
+        words = max(1, -(-len(self.shared_bits) // 64))
+        lat = np.zeros(n)
+        ops = np.zeros(n, dtype=np.int64)
+        own = np.zeros(n, dtype=np.int64)
+        fixed = np.zeros(n)
+        masks = np.zeros((n, words), dtype=np.uint64)
+        for st, rows in picks:
+            a = st.arrays(words)
+            lat += a["lat"][rows]
+            ops += a["ops"][rows]
+            own += a["own"][rows]
+            fixed += a["fixed"][rows]
+            masks |= a["mask"][rows]
+        tensors = 1 + own + np.bitwise_count(masks).sum(axis=1, dtype=np.int64)
         f = self.pred.flash
         model = np.rint(fixed + f["intercept"] + f["per_op"] * ops + f["per_tensor"] * tensors)
         b = self.pred.budget
@@ -342,4 +406,72 @@ class _FastPath:
         if b is not None:
             out["feasible_counts"] = ((ops <= b.max_ops) & (tensors <= b.max_tensors)
                                       & (out["model_bytes"] <= b.model_flash_bytes))
+        if arena:
+            self._arena(out, self._segments(picks))
         return out
+
+    def _segments(self, picks: list[tuple[_StageTable, np.ndarray]]) -> np.ndarray:
+        """members x stages matrix of stage segment ids (compiling the missing ones)."""
+        cols = []
+        for stage, (st, rows) in zip(self.stages, picks, strict=True):
+            for d in np.unique(rows).tolist():
+                if st.seg[d] < 0:
+                    vec = st.vecs[d]
+                    arch = self.pred.space.decode([int(x) for x in vec])
+                    st.seg[d] = self._segment(stage, self.pred.keyed_entries(arch))
+            cols.append(np.asarray(st.seg, dtype=np.int32)[rows])
+        return np.stack(cols, axis=1) if cols else np.zeros((0, 0), dtype=np.int32)
+
+    def _arena(self, out: dict[str, np.ndarray], segs: np.ndarray) -> None:
+        """Exact arena of every loadable row (C planner over the stages' segments)."""
+        b = self.pred.budget
+        n = len(segs)
+        loadable = np.ones(n, dtype=bool) if b is None else (
+            (out["n_ops"] <= b.max_ops) & (out["n_tensors"] <= b.max_tensors))
+        arena = np.full(n, -1, dtype=np.int64)
+        rows = segs[loadable]
+        pool = self.pred.pool
+        if len(rows):
+            arena[loadable] = pool.planned(rows) + pool.persistent(rows)
+        out["arena_bytes"] = arena
+        out["sram_bytes"] = np.where(loadable, arena + (b.firmware_ram_bytes if b else 0), -1)
+        if b is not None:
+            ok = out["feasible_counts"] & loadable & (arena <= b.arena_bytes)
+            if b.model_slot_bytes:
+                ok &= out["model_bytes"] <= b.model_slot_bytes
+            out["feasible"] = ok
+
+
+class _StageTable:
+    """One stage's compiled sums, densely indexed, with numpy views for gathers."""
+
+    def __init__(self) -> None:
+        self.index: dict[int, int] = {}  # stage key -> dense index
+        self.rows: list[tuple[float, int, int, float, int]] = []
+        self.vecs: list[np.ndarray] = []  # a member that has this stage key
+        self.seg: list[int] = []  # stage segment in the pool (-1: not compiled yet)
+        self._arrays: dict[str, np.ndarray] | None = None
+        self._words = 0
+
+    def add(self, lat: float, ops: int, own: int, fixed: float, mask: int,
+            vec: np.ndarray) -> int:
+        self.rows.append((lat, ops, own, fixed, mask))
+        self.vecs.append(np.array(vec))
+        self.seg.append(-1)
+        self._arrays = None
+        return len(self.rows) - 1
+
+    def arrays(self, words: int) -> dict[str, np.ndarray]:
+        if self._arrays is None or self._words != words:
+            r = self.rows
+            mask = np.zeros((len(r), words), dtype=np.uint64)
+            for i, row in enumerate(r):
+                m = row[4]
+                for w in range(words):
+                    mask[i, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+            self._arrays = {"lat": np.array([x[0] for x in r], dtype=float),
+                            "ops": np.array([x[1] for x in r], dtype=np.int64),
+                            "own": np.array([x[2] for x in r], dtype=np.int64),
+                            "fixed": np.array([x[3] for x in r], dtype=float), "mask": mask}
+            self._words = words
+        return self._arrays
