@@ -155,28 +155,36 @@ class Predictor:
             arena = int(self.pool.planned(ids)[0] + self.pool.persistent(ids)[0])
         return self._finish(latency, arena, model_bytes, n_ops, n_tensors)
 
-    def segment_ids(self, keyed: Sequence[tuple[Any, str, dict[str, Any]]], start: int,
-                    stop: int) -> list[int]:
-        """Pool ids of the compiled segments of entries ``start:stop`` of a member.
+    def segment_keys(self, keyed: Sequence[tuple[Any, str, dict[str, Any]]], start: int,
+                     stop: int) -> list[tuple[str, bool, bool, int]]:
+        """Cache keys of the compiled segments of entries ``start:stop`` of a member.
 
         A segment depends on its entry, on whether it reads the graph input or writes the
-        graph output, and on the bytes flowing in, so that is its cache key.
+        graph output, and on the bytes flowing in, so that is its key.
         """
-        ids = []
+        out = []
         for k in range(start, stop):
-            b, key, e = keyed[k]
+            b, key, _ = keyed[k]
             if k == 0:
                 in_bytes = int(np.prod(b.input_hwc))
             else:
                 prev = keyed[k - 1][2]
                 in_bytes = int(prev["tensors"][prev["output"]]["bytes"])
-            ck = (key, k == 0, k == len(keyed) - 1, in_bytes)
-            sid = self._seg_ids.get(ck)
-            if sid is None:
-                sid = self.pool.add(compile_block(e, in_bytes, ck[1], ck[2]))
-                self._seg_ids[ck] = sid
-            ids.append(sid)
-        return ids
+            out.append((key, k == 0, k == len(keyed) - 1, in_bytes))
+        return out
+
+    def segment_ids(self, keyed: Sequence[tuple[Any, str, dict[str, Any]]], start: int,
+                    stop: int) -> list[int]:
+        """Pool ids of the compiled segments of entries ``start:stop`` of a member."""
+        return [self.segment_id(ck) for ck in self.segment_keys(keyed, start, stop)]
+
+    def segment_id(self, ck: tuple[str, bool, bool, int]) -> int:
+        sid = self._seg_ids.get(ck)
+        if sid is None:
+            key, first, last, in_bytes = ck
+            sid = self.pool.add(compile_block(self.table.entries[key], in_bytes, first, last))
+            self._seg_ids[ck] = sid
+        return sid
 
     def _counts_and_bytes(self, pairs: Sequence[tuple[Any, dict[str, Any]]]) -> tuple[int, int]:
         shared: set[str] = set()
@@ -332,29 +340,24 @@ class _FastPath:
             self.entry_info[key] = info
         return info
 
-    def _compile(self, stage: str, keyed: list[tuple[Any, str, dict[str, Any]]],
-                 vec: np.ndarray) -> int:
+    def _compile(self, stage: str, keyed: list[tuple[Any, str, dict[str, Any]]]) -> int:
         """Add the stage's sums for this member's blocks; returns their dense index."""
         st = self.tables[stage]
         lat = fixed = 0.0
         n_ops = own = mask = 0
-        for b, key, e in keyed:
+        idx = []
+        for i, (b, key, e) in enumerate(keyed):
             if self._stage(b.name) != stage:
                 continue
+            idx.append(i)
             i_lat, i_ops, i_own, i_mask, i_fixed, i_tok = self._entry_info(key, e)
             lat += i_lat
             n_ops += i_ops
             own += i_own
             mask |= i_mask
             fixed += i_fixed + i_tok * len(b.name)
-        return st.add(lat, n_ops, own, fixed, mask, vec)
-
-    def _segment(self, stage: str, keyed: list[tuple[Any, str, dict[str, Any]]]) -> int:
-        """Pool id of the stage's blocks stitched into one segment (arena mode only)."""
-        idx = [i for i, (b, _, _) in enumerate(keyed) if self._stage(b.name) == stage]
-        ids = self.pred.segment_ids(keyed, idx[0], idx[-1] + 1) if idx else []
-        # no blocks in this stage: an empty segment passes its input through
-        return self.pred.pool.add(stitch([self.pred.pool.segs[i] for i in ids]))
+        refs = self.pred.segment_keys(keyed, idx[0], idx[-1] + 1) if idx else []
+        return st.add(lat, n_ops, own, fixed, mask, refs)
 
     def _keyed(self, memo: dict[int, Any], vecs: np.ndarray, row: int) -> Any:
         if row not in memo:
@@ -379,7 +382,7 @@ class _FastPath:
                 d = st.index.get(u)
                 if d is None:
                     row = int(first[j])
-                    d = self._compile(stage, self._keyed(memo, vecs, row), vecs[row])
+                    d = self._compile(stage, self._keyed(memo, vecs, row))
                     st.index[u] = d
                 dense[j] = d
             picks.append((st, dense[inv]))
@@ -413,12 +416,12 @@ class _FastPath:
     def _segments(self, picks: list[tuple[_StageTable, np.ndarray]]) -> np.ndarray:
         """members x stages matrix of stage segment ids (compiling the missing ones)."""
         cols = []
-        for stage, (st, rows) in zip(self.stages, picks, strict=True):
+        pool = self.pred.pool
+        for st, rows in picks:
             for d in np.unique(rows).tolist():
-                if st.seg[d] < 0:
-                    vec = st.vecs[d]
-                    arch = self.pred.space.decode([int(x) for x in vec])
-                    st.seg[d] = self._segment(stage, self.pred.keyed_entries(arch))
+                if st.seg[d] < 0:  # no blocks in a stage: an empty segment passes through
+                    parts = [pool.segs[self.pred.segment_id(ck)] for ck in st.refs[d]]
+                    st.seg[d] = pool.add(stitch(parts))
             cols.append(np.asarray(st.seg, dtype=np.int32)[rows])
         return np.stack(cols, axis=1) if cols else np.zeros((0, 0), dtype=np.int32)
 
@@ -448,15 +451,15 @@ class _StageTable:
     def __init__(self) -> None:
         self.index: dict[int, int] = {}  # stage key -> dense index
         self.rows: list[tuple[float, int, int, float, int]] = []
-        self.vecs: list[np.ndarray] = []  # a member that has this stage key
+        self.refs: list[list[tuple[str, bool, bool, int]]] = []  # its blocks' segment keys
         self.seg: list[int] = []  # stage segment in the pool (-1: not compiled yet)
         self._arrays: dict[str, np.ndarray] | None = None
         self._words = 0
 
     def add(self, lat: float, ops: int, own: int, fixed: float, mask: int,
-            vec: np.ndarray) -> int:
+            refs: list[tuple[str, bool, bool, int]]) -> int:
         self.rows.append((lat, ops, own, fixed, mask))
-        self.vecs.append(np.array(vec))
+        self.refs.append(refs)
         self.seg.append(-1)
         self._arrays = None
         return len(self.rows) - 1
