@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--board", default=None, help="must match the table's board")
     v.add_argument("--lut", type=Path, required=True)
     v.add_argument("--samples", type=int, default=30)
+    v.add_argument("--jobs", type=int, default=1,
+                   help="converter processes for members not in the conversion cache")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", type=Path, help="write every member's figures here")
     v.add_argument("--covered-only", action="store_true",
@@ -102,7 +104,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"member {done}/{total}: {text}", file=sys.stderr, flush=True)
 
     summary = validate(table, args.samples, args.seed, progress=progress,
-                       covered_only=args.covered_only)
+                       covered_only=args.covered_only, jobs=args.jobs)
     print(f"{'#':>3} {'lat pred':>12} {'lat meas':>12} {'err%':>6} {'arena pred':>10} "
           f"{'arena meas':>10} {'flash pred':>10} {'flash meas':>10} ops")
     for m in summary.members:

@@ -10,7 +10,6 @@ be exact), flash (model bytes), op and tensor counts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import time
@@ -99,13 +98,64 @@ def validate(
     work: Path | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     covered_only: bool = False,
+    jobs: int = 1,
 ) -> Summary:
     """Measure ``samples`` members spread over the size range and compare."""
     from hilnas.board.profiles import load_profile
 
     pred = Predictor(table, load_profile(table.board).budget())
     members = pick_members(pred, samples, seed, covered_only)
-    return summarize(measure_members(pred, members, seed, work, progress))
+    return summarize(measure_members(pred, members, seed, work, progress, jobs))
+
+
+def member_path(pred: Predictor, arch: Any, seed: int, work: Path | None = None) -> Path:
+    """Where the member's conversion lives: the content-keyed cache (:mod:`hilnas.lut.cache`),
+    so another board's validation of the same space converts nothing; ``work`` instead
+    when given (tests)."""
+    from hilnas.lut.cache import cached_path, conversion_key
+
+    key = conversion_key("member", {"space": pred.space.name, "arch": arch.to_json()}, seed,
+                         pred.table.route)
+    return Path(work) / f"member_{key}.tflite" if work is not None else cached_path(key)
+
+
+def convert_member(space_name: str, arch_json: dict[str, Any], route: str, seed: int,
+                   out: str) -> float:
+    """Worker: build (random weights, the chains' BN treatment) and convert one member."""
+    from hilnas.lut.modelgen import convert_plain, randomize_bn
+    from hilnas.space import get_space
+
+    t = time.monotonic()
+    space = get_space(space_name)
+    arch = space.from_json(arch_json)
+    model = randomize_bn(space.build(arch), seed)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    convert_plain(model, space.input_shape(arch), route, Path(out), seed)
+    return time.monotonic() - t
+
+
+def convert_members(pred: Predictor, members: list[Any], seed: int, work: Path | None,
+                    jobs: int = 1) -> list[Path]:
+    """Converted models of ``members`` (member i with weights seed ``seed + i``), from the
+    cache or converted now in ``jobs`` processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from hilnas.lut.build import _spawn
+
+    paths = [member_path(pred, a, seed + i, work) for i, a in enumerate(members)]
+    todo = [(i, p) for i, p in enumerate(paths) if not p.exists()]
+    if not todo:
+        return paths
+    args = [(pred.space.name, members[i].to_json(), pred.table.route, seed + i, str(p))
+            for i, p in todo]
+    if jobs <= 1:
+        for a in args:
+            convert_member(*a)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
+            for f in [pool.submit(convert_member, *a) for a in args]:
+                f.result()
+    return paths
 
 
 def measure_members(
@@ -114,29 +164,25 @@ def measure_members(
     seed: int = 0,
     work: Path | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    jobs: int = 1,
 ) -> list[MemberResult]:
-    """Convert (table's route), profile on one board session, pair with predictions."""
+    """Convert (table's route; cached by content), then profile all on one board session
+    (booted after the conversions, so it never waits on a converter), pair with predictions."""
     from hilnas.board.measure import run_on_session
     from hilnas.board.profiles import load_profile
     from hilnas.board.session import open_board
     from hilnas.lut.attribute import parse_chain
-    from hilnas.lut.modelgen import convert_plain, randomize_bn
 
     table = pred.table
     profile = load_profile(table.board)
     fw_ram = profile.budget().firmware_ram_bytes
-    work = Path(work or (Path(str(table.path)).parent / f".{table.space}.validate"))
-    work.mkdir(parents=True, exist_ok=True)
+    if work is not None:
+        Path(work).mkdir(parents=True, exist_ok=True)
+    paths = convert_members(pred, members, seed, work, jobs)
     results: list[MemberResult] = []
     with open_board(profile) as session:
-        for i, arch in enumerate(members):
+        for i, (arch, path) in enumerate(zip(members, paths, strict=True)):
             p = pred.predict(arch)
-            text = json.dumps(arch.to_json(), sort_keys=True)
-            digest = hashlib.sha1(text.encode()).hexdigest()[:12]
-            path = work / f"member_{digest}_{seed + i}.tflite"
-            if not path.exists():
-                model = randomize_bn(pred.space.build(arch), seed + i)
-                convert_plain(model, pred.space.input_shape(arch), table.route, path, seed + i)
             parsed = parse_chain(path.read_bytes(), table.meta["op_data_sizes"])
             r = run_on_session(session, path, runs=1, warmup=0, bulk=True)
             measured = {"latency": r.latency_median, "arena_bytes": r.arena_bytes,
