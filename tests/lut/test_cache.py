@@ -1,0 +1,40 @@
+"""Conversion cache keys: what changes a converted model's bytes changes the key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hilnas.lut import cache
+from hilnas.lut.cache import cached_path, conversion_key, source_hash
+
+PKG = Path(cache.__file__).resolve().parents[1]
+SPEC = [{"kind": "conv", "name": "stem", "input_hwc": [32, 32, 3]}]
+
+
+def test_key_is_stable_and_covers_spec_seed_route() -> None:
+    k = conversion_key("chain", SPEC, 0, "litert")
+    assert k == conversion_key("chain", [dict(d) for d in SPEC], 0, "litert")
+    others = {conversion_key("chain", SPEC, 1, "litert"),
+              conversion_key("chain", SPEC, 0, "onnx2tf"),
+              conversion_key("member", SPEC, 0, "litert"),
+              conversion_key("chain", [{**SPEC[0], "name": "s1b0"}], 0, "litert")}
+    assert k not in others and len(others) == 4
+    assert cached_path(k).name == f"{k}.tflite" and cached_path(k).parent.name == k[:2]
+
+
+def test_converter_source_change_changes_the_hash(tmp_path) -> None:
+    """A leaner flatbuffer writer in hilnas/convert must not reuse old conversions."""
+    for part in cache.SOURCE_PARTS:
+        src = PKG / part
+        dst = tmp_path / part
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, dst)
+    before = source_hash(tmp_path)
+    assert before == source_hash(PKG)
+    with (tmp_path / "convert" / "routes.py").open("a") as f:
+        f.write("\n# changed\n")
+    assert source_hash(tmp_path) != before
