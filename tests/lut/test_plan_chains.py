@@ -1,0 +1,24 @@
+"""Packing blocks into measurement chains (no conversion, no board)."""
+
+from __future__ import annotations
+
+from hilnas.lut.build import ADAPTER_OPS, OP_HEADROOM, OPS_ESTIMATE, plan_chains, split_chain
+from hilnas.lut.keys import blocks_to_measure, enumerate_blocks
+from hilnas.space import get_space
+
+
+def test_chains_cover_every_block_within_the_op_budget_and_split_in_halves() -> None:
+    blocks = enumerate_blocks(get_space("cnn"), patience=2_000)
+    pending = blocks_to_measure(blocks, set())
+    chains = plan_chains(pending, list(blocks.values()), 256)
+    budget = int(256 * OP_HEADROOM)
+    for c in chains:
+        assert c.blocks[0].name == "stem" and c.blocks[-1].kind == "head"
+        assert sum(OPS_ESTIMATE.get(b.kind, 10) + ADAPTER_OPS for b in c.blocks[1:-1]) <= budget
+    measured = {b.signature() for c in chains for b in c.blocks}
+    assert {b.signature() for b in pending} <= measured
+    big = max(chains, key=lambda c: len(c.blocks))
+    halves = split_chain(big)
+    assert [h.blocks[0] for h in halves] == [big.blocks[0]] * 2
+    assert [b for h in halves for b in h.blocks[1:-1]] == list(big.blocks[1:-1])
+    assert len({h.key for h in halves} | {big.key}) == 3
