@@ -4,16 +4,18 @@ No torch, no conversion: every figure comes from the table's per-block entries.
 
 * latency: sum of the block entries' per-op instruction counts (board units), and ms at
   the board clock;
-* arena: exact — the blocks' tensors are stitched into the member's tensor list
-  (:mod:`hilnas.lut.assemble`) and placed by a mirror of the engine's planner
-  (:mod:`hilnas.lut.mirror`), plus persistent op data;
+* arena: exact — each block's buffers are compiled once into a segment
+  (:mod:`hilnas.lut.segments`), a member's segments are stitched and placed like the
+  engine's planner places them (:mod:`hilnas.lut.cplan`, C), plus persistent op data;
+  :mod:`hilnas.lut.mirror` over :mod:`hilnas.lut.assemble` is the plain reference;
 * flash: model flatbuffer bytes = a linear fit (over every measured chain) of constant
   bytes, tensor-name bytes, op and tensor counts; plus the firmware's flash;
 * op/tensor counts: exact (constants the converter shares between blocks counted once).
 
 ``predict_many`` is the fast path for search: it splits a member into stages, learns
 (by probing the space) which knobs decide each stage's input shape and blocks, and
-compiles per-stage cost tables, so a batch is a few numpy gathers.
+compiles per-stage cost tables, so a batch is a few numpy gathers; with ``arena=True``
+each stage also has a stitched segment and one C call plans the whole batch.
 """
 
 from __future__ import annotations
