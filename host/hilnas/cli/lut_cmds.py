@@ -148,6 +148,12 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"{m.get('board_profile_sha256')}")
     print(f"  build: {m.get('build_seconds')} s; arena mirror checked on {m.get('arena_checks')} "
           f"chains, {len(m.get('arena_mismatches', []))} mismatches")
+    last = m.get("last_build")
+    if last:
+        print(f"  last build run: {last.get('chains')} chains, {last.get('converted')} converted "
+              f"({last.get('convert_s')} s converter time), {last.get('cache_hits')} from the "
+              f"conversion cache, board {last.get('board_s')} s on {last.get('boards')} "
+              f"board(s), wall {last.get('total_s')} s")
     f = t.fits.get("flash", {})
     if f:
         print(f"  flash fit: {f.get('intercept', 0):.0f} B + {f.get('per_op', 0):.1f} B/op + "
