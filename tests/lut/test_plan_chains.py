@@ -22,3 +22,16 @@ def test_chains_cover_every_block_within_the_op_budget_and_split_in_halves() -> 
     assert [h.blocks[0] for h in halves] == [big.blocks[0]] * 2
     assert [b for h in halves for b in h.blocks[1:-1]] == list(big.blocks[1:-1])
     assert len({h.key for h in halves} | {big.key}) == 3
+
+
+def test_resuming_a_table_of_another_engine_is_refused(tmp_path) -> None:
+    import pytest
+    from hilnas.errors import ConfigError
+    from hilnas.lut.build import build_table
+    from hilnas.lut.table import LutTable
+
+    out = tmp_path / "cnn.json"
+    LutTable({"board": "mps2-an386", "space": "cnn", "route": "litert", "clock_hz": 1,
+              "unit": "x", "engine_source_hash": "0000"}, {"k": {"latency": 1}}).save(out)
+    with pytest.raises(ConfigError, match="engine_source_hash 0000.*--fresh"):
+        build_table("mps2-an386", "cnn", out)

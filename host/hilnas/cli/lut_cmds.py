@@ -20,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--jobs", type=int, default=1,
                    help="converter processes and emulated boards run at once (default 1)")
     b.add_argument("--limit", type=int, help="measure at most this many new blocks (tests)")
+    b.add_argument("--fresh", action="store_true",
+                   help="start over instead of resuming (needed after an engine or converter "
+                   "change; conversions still come from the cache)")
     b.add_argument("--port", help="serial port of a real board (several, comma-separated: "
                    "one board of the same kind on each)")
     b.set_defaults(handler=cmd_build)
@@ -64,7 +67,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     bar = _progress_bar(f"lut build {args.board}/{args.space}")
     if bar is None:
         report = build_table(args.board, args.space, out, args.jobs, limit=args.limit,
-                             progress=print_progress, port=args.port)
+                             progress=print_progress, port=args.port, fresh=args.fresh)
     else:
         with bar:
             task = bar.add_task("chains", total=None)
@@ -73,7 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 bar.update(task, completed=done, total=total)
 
             report = build_table(args.board, args.space, out, args.jobs, limit=args.limit,
-                                 progress=progress, port=args.port)
+                                 progress=progress, port=args.port, fresh=args.fresh)
     rate = report.entries_new / (report.seconds / 60) if report.seconds else 0.0
     print(f"{report.table}: {report.entries_total} entries ({report.entries_new} new, "
           f"{report.chains} chains) in {report.seconds:.0f} s ({rate:.1f} entries/min); "

@@ -270,8 +270,13 @@ def build_table(
     limit: int | None = None,
     progress: Callable[[int, int, float], None] | None = None,
     port: str | None = None,
+    fresh: bool = False,
 ) -> BuildReport:
     """Build (or continue) the table at ``out``; see the module docstring.
+
+    ``fresh`` starts over (the old table is replaced at the first save): after an engine
+    or converter change every entry must be measured again, which with the conversion
+    cache is board time only when only the engine changed.
 
     ``jobs`` converter processes and ``jobs`` boards (emulated boards are started as
     needed; ``port`` may name several real boards of one kind, comma-separated: one
@@ -283,11 +288,12 @@ def build_table(
 
     t0 = time.monotonic()
     out = Path(out)
-    if out.exists():
+    if out.exists() and not fresh:
         table = load_table(out)
         if table.board != board or table.space != space_name:
             raise ConfigError(f"{out} is the table of {table.board}/{table.space}, "
                               f"not {board}/{space_name}; choose another -o")
+        _check_resumable(table, out)
     else:
         table = new_table(board, space_name, route, out)
         table.save(out)
@@ -320,6 +326,21 @@ def build_table(
     return BuildReport(out, len(table.entries), len(table.entries) - before, len(chains),
                        time.monotonic() - t0, checks, mismatches,
                        dict(table.meta.get("failed_chains", {})), split)
+
+
+def _check_resumable(table: LutTable, out: Path) -> None:
+    """Refuse to add entries measured with another engine or converter to a table."""
+    from hilnas.lut.cache import converter_fingerprint
+    from hilnas.lut.engine_facts import engine_source_hash
+
+    now = {"engine_source_hash": engine_source_hash(),
+           "converter_fingerprint": converter_fingerprint(table.route)}
+    for key, value in now.items():
+        built = table.meta.get(key)
+        if built is not None and built != value and table.entries:
+            raise ConfigError(f"{out}: its {len(table.entries)} entries were measured with "
+                              f"{key} {built}, the current one is {value}; resuming would mix "
+                              f"them: rebuild it with --fresh (cached conversions are reused)")
 
 
 @dataclass
