@@ -71,7 +71,6 @@ def test_engine_runs_litert_attention_bit_exact_with_tflm() -> None:
     """litert lowers attention's probabilities x values to FULLY_CONNECTED with a run-time
     filter; the engine must run it (no folded bias) exactly like TFLM."""
     import numpy as np
-
     from hilnas import tflm
 
     data = MODEL.read_bytes()

@@ -33,5 +33,5 @@ def test_resuming_a_table_of_another_engine_is_refused(tmp_path) -> None:
     out = tmp_path / "cnn.json"
     LutTable({"board": "mps2-an386", "space": "cnn", "route": "litert", "clock_hz": 1,
               "unit": "x", "engine_source_hash": "0000"}, {"k": {"latency": 1}}).save(out)
-    with pytest.raises(ConfigError, match="engine_source_hash 0000.*--fresh"):
+    with pytest.raises(ConfigError, match=r"engine_source_hash 0000.*--fresh"):
         build_table("mps2-an386", "cnn", out)
