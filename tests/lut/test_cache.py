@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from hilnas.convert import fingerprint
 from hilnas.lut import cache
 from hilnas.lut.cache import cached_path, conversion_key, source_hash
 
@@ -23,11 +24,22 @@ def test_key_is_stable_and_covers_spec_seed_route() -> None:
     assert cached_path(k).name == f"{k}.tflite" and cached_path(k).parent.name == k[:2]
 
 
-def test_converter_source_change_changes_the_hash(tmp_path) -> None:
+def test_a_converter_change_changes_every_key(monkeypatch) -> None:
     """A leaner flatbuffer writer in hilnas/convert must not reuse old conversions."""
+    before = conversion_key("chain", SPEC, 0, "litert")
+    monkeypatch.setattr(fingerprint, "converter_fingerprint", lambda: "another converter")
+    cache.converter_fingerprint.cache_clear()
+    try:
+        assert conversion_key("chain", SPEC, 0, "litert") != before
+    finally:
+        monkeypatch.undo()
+        cache.converter_fingerprint.cache_clear()
+    assert conversion_key("chain", SPEC, 0, "litert") == before
+
+
+def test_model_building_source_change_changes_the_hash(tmp_path) -> None:
     for part in cache.SOURCE_PARTS:
-        src = PKG / part
-        dst = tmp_path / part
+        src, dst = PKG / part, tmp_path / part
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
@@ -35,6 +47,6 @@ def test_converter_source_change_changes_the_hash(tmp_path) -> None:
             shutil.copy(src, dst)
     before = source_hash(tmp_path)
     assert before == source_hash(PKG)
-    with (tmp_path / "convert" / "routes.py").open("a") as f:
+    with (tmp_path / "lut" / "modelgen.py").open("a") as f:
         f.write("\n# changed\n")
     assert source_hash(tmp_path) != before

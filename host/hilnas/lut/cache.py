@@ -10,11 +10,12 @@ the model is and on the converter, never on the board or the engine, so
 * validating the same space on another board costs board time only.
 
 The key is a sha256 over: what is converted (the chain's block specs or the member's
-architecture, as canonical JSON), the weights seed, the converter route, the installed
-converter package versions, and the source of everything that decides the model's bytes
-(``hilnas/convert/``, ``hilnas/space/``, ``hilnas/lut/modelgen.py``). A converter change
-that makes flatbuffers leaner therefore invalidates the cache, and the flash part of a
-table comes from fresh conversions. Files live under ``.hilnas-cache/lut-conv/`` (or
+architecture, as canonical JSON), the weights seed, the converter route, the converter's
+own fingerprint (:func:`hilnas.convert.fingerprint.converter_fingerprint`: its sources and
+the converter package versions) and the sources that build the torch model
+(``hilnas/space/``, ``hilnas/lut/modelgen.py``). A converter change that makes
+flatbuffers leaner therefore invalidates the cache, and the flash part of a table comes
+from fresh conversions. Files live under ``.hilnas-cache/lut-conv/`` (or
 ``$HILNAS_CACHE/lut-conv``), two-level fan-out, written atomically (a conversion killed
 with ``kill -9`` leaves no half file behind).
 """
@@ -30,10 +31,9 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PKG_ROOT = Path(__file__).resolve().parents[1]
-#: Sources that decide a converted model's bytes (besides the package versions).
-SOURCE_PARTS = ("convert", "space", "lut/modelgen.py")
-CONVERTER_PACKAGES = ("torch", "litert-torch", "ai-edge-quantizer", "onnx2tf",
-                      "tensorflow-cpu", "tflite-micro")
+#: Sources that build the torch model a conversion starts from (the converter's own
+#: sources are in its fingerprint).
+SOURCE_PARTS = ("space", "lut/modelgen.py")
 
 
 def cache_root() -> Path:
@@ -42,16 +42,10 @@ def cache_root() -> Path:
 
 
 def converter_versions() -> dict[str, str]:
-    """Installed versions of the converter packages (absent ones left out)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Installed versions of the converter packages (recorded in a table's header)."""
+    from hilnas.convert.fingerprint import package_versions
 
-    out = {}
-    for pkg in CONVERTER_PACKAGES:
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            continue
-    return out
+    return package_versions()
 
 
 def source_hash(root: Path = PKG_ROOT, parts: tuple[str, ...] = SOURCE_PARTS) -> str:
@@ -68,9 +62,12 @@ def source_hash(root: Path = PKG_ROOT, parts: tuple[str, ...] = SOURCE_PARTS) ->
 
 @functools.lru_cache(maxsize=8)
 def converter_fingerprint(route: str) -> str:
-    """What a conversion's bytes depend on apart from the model: route, versions, sources."""
-    text = json.dumps({"route": route, "versions": converter_versions(),
-                       "sources": source_hash()}, sort_keys=True)
+    """What a conversion's bytes depend on apart from the model: route, the converter's
+    fingerprint (sources + package versions), the model-building sources."""
+    from hilnas.convert.fingerprint import converter_fingerprint as convert_fp
+
+    text = json.dumps({"route": route, "converter": convert_fp(), "sources": source_hash()},
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
