@@ -85,7 +85,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     sp = report.split
     if sp:
         print(f"time: plan {sp.get('plan_s', 0):.0f} s, conversions {sp.get('converted', 0)} "
-              f"({sp.get('convert_s', 0):.0f} s of converter time, {sp.get('cache_hits', 0)} "
+              f"({sp.get('convert_s', 0):.0f} s of converter time, "
+              f"{sp.get('convert_cpu_s', 0):.0f} CPU s; {sp.get('cache_hits', 0)} "
               f"from the cache), board {sp.get('board_s', 0):.0f} s, recording "
               f"{sp.get('record_s', 0):.0f} s; wall {sp.get('total_s', 0):.0f} s")
     failed = report.failed_chains

@@ -191,19 +191,22 @@ def chain_path(chain: Chain, route: str) -> Path:
     return cached_path(conversion_key("chain", chain_spec(chain), CHAIN_SEED, route))
 
 
-def convert_chain(chain_json: str, route: str, out: str) -> float:
-    """Worker: build and convert one chain (runs in a converter process); seconds taken."""
+def convert_chain(chain_json: str, route: str, out: str) -> tuple[float, float]:
+    """Worker: build and convert one chain (runs in a converter process).
+
+    Returns (wall, CPU) seconds: on a shared machine the CPU seconds say what the
+    conversion costs, the wall seconds what it cost this time."""
     from hilnas.lut.modelgen import chain_model, convert_plain
     from hilnas.space.base import BlockSpec as Spec
 
-    t = time.monotonic()
+    t, cpu = time.monotonic(), time.process_time()
     specs = [Spec(d["kind"], d["name"], tuple(d["input_hwc"]), tuple(d["output_hwc"]),
                   tuple(tuple(p) for p in d["params"])) for d in json.loads(chain_json)]
     model, _ = chain_model(specs, seed=CHAIN_SEED)
     h, w, c = specs[0].input_hwc
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     convert_plain(model, (1, c, h, w), route, Path(out))
-    return time.monotonic() - t
+    return time.monotonic() - t, time.process_time() - cpu
 
 
 def _chain_json(chain: Chain) -> str:
@@ -375,7 +378,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
     done = checks = mismatches = 0
     failed: dict[str, str] = {}
     route = table.route
-    todo: list[tuple[Chain, Path, Future[float] | None]] = []
+    todo: list[tuple[Chain, Path, Future[tuple[float, float]] | None]] = []
     pool: ProcessPoolExecutor | None = None
     hits = 0
     for chain in chains:
@@ -387,8 +390,8 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
             pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn())
             fut = pool.submit(convert_chain, _chain_json(chain), route, str(path))
         todo.append((chain, path, fut))
-    split.update(cache_hits=hits, converted=len(chains) - hits, convert_s=0.0, board_s=0.0,
-                 record_s=0.0)
+    split.update(cache_hits=hits, converted=len(chains) - hits, convert_s=0.0,
+                 convert_cpu_s=0.0, board_s=0.0, record_s=0.0)
     to_board: queue.Queue[_Item | None] = queue.Queue()
     back: queue.Queue[_Item] = queue.Queue()
     threads = [threading.Thread(target=_board_worker, args=(profile, p, to_board, back),
@@ -404,7 +407,9 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
             for chain, path, fut in ready:
                 try:
                     if fut is not None:
-                        split["convert_s"] += fut.result()
+                        wall, cpu = fut.result()
+                        split["convert_s"] += wall
+                        split["convert_cpu_s"] += cpu
                     parsed = parse_chain(path.read_bytes(), table.meta["op_data_sizes"])
                 except Exception as exc:  # one chain's converter failure must not stop the rest
                     failed[chain.key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
@@ -455,7 +460,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         table.meta["failed_chains"] = failed
-        for key in ("convert_s", "board_s", "record_s"):
+        for key in ("convert_s", "convert_cpu_s", "board_s", "record_s"):
             split[key] = round(split[key], 1)
     return checks, mismatches
 
