@@ -66,6 +66,7 @@ class SegmentPool:
     def __init__(self) -> None:
         self.segs: list[Segment] = []
         self._arrays: dict[str, np.ndarray] | None = None
+        self._ptrs: tuple[ctypes.c_void_p, ...] = ()
 
     def add(self, seg: Segment) -> int:
         self.segs.append(seg)
@@ -93,6 +94,9 @@ class SegmentPool:
                 "persistent": np.array([s.persistent for s in self.segs], dtype=np.int64),
                 "nbuf": (tn + sn).astype(np.int64),
             }
+            self._ptrs = tuple(_ptr(self._arrays[k]) for k in (
+                "nops", "open", "inlast", "t0", "tn", "s0", "sn", "t_size", "t_first", "t_last",
+                "s_size", "s_op"))
         return self._arrays
 
     def planned(self, ids: np.ndarray) -> np.ndarray:
@@ -113,8 +117,7 @@ class SegmentPool:
         out = np.empty(n, dtype=np.int64)
         rc = dll.hn_lut_plan_many(
             ctypes.c_int32(n), _ptr(starts), _ptr(counts), _ptr(ids),
-            *(_ptr(a[k]) for k in ("nops", "open", "inlast", "t0", "tn", "s0", "sn", "t_size",
-                                   "t_first", "t_last", "s_size", "s_op")),
+            *self._ptrs,
             ctypes.c_int32(cap), _ptr(w64[0]), _ptr(w32[0]), _ptr(w32[1]), _ptr(w32[2]),
             _ptr(w64[1]), _ptr(out))
         if rc != 0:

@@ -128,6 +128,7 @@ class Predictor:
         self.unit_ms = 1e3 / table.clock_hz
         self._fast: _FastPath | None = None
         self.pool = SegmentPool()
+        self._tensor_info: dict[str, tuple[int, tuple[str, ...]]] = {}
         self._seg_ids: dict[tuple[str, bool, bool, int], int] = {}
 
     # ------------------------------------------------------------ one member
@@ -150,7 +151,7 @@ class Predictor:
         pairs = [(b, e) for b, _, e in keyed]
         latency = float(sum(e["latency"] for _, e in pairs))
         n_ops = sum(len(e["ops"]) for _, e in pairs)
-        n_tensors, model_bytes = self._counts_and_bytes(pairs)
+        n_tensors, model_bytes = self._counts_and_bytes(pairs, [k for _, k, _ in keyed])
         arena: int | None = None
         if exact_arena and self._loadable(n_ops, n_tensors):
             ids = np.array([self.segment_ids(keyed, 0, len(keyed))], dtype=np.int32)
@@ -188,17 +189,25 @@ class Predictor:
             self._seg_ids[ck] = sid
         return sid
 
-    def _counts_and_bytes(self, pairs: Sequence[tuple[Any, dict[str, Any]]]) -> tuple[int, int]:
+    def _tensors_of(self, key: str | None, e: dict[str, Any]) -> tuple[int, tuple[str, ...]]:
+        """(own tensors, shared-constant keys) of an entry, computed once per key."""
+        got = self._tensor_info.get(key) if key is not None else None
+        if got is None:
+            keys = [dedup_key(t) for t in e["tensors"]]
+            got = (sum(k is None for k in keys), tuple(k for k in keys if k is not None))
+            if key is not None:
+                self._tensor_info[key] = got
+        return got
+
+    def _counts_and_bytes(self, pairs: Sequence[tuple[Any, dict[str, Any]]],
+                          keys: Sequence[str | None] | None = None) -> tuple[int, int]:
         shared: set[str] = set()
         own = 0
         const = names = 0
-        for b, e in pairs:
-            for t in e["tensors"]:
-                key = dedup_key(t)
-                if key is None:
-                    own += 1
-                else:
-                    shared.add(key)
+        for (b, e), k in zip(pairs, keys or [None] * len(pairs), strict=True):
+            n_own, shared_keys = self._tensors_of(k, e)
+            own += n_own
+            shared.update(shared_keys)
             const += e["const_bytes"] + e.get("quant_bytes", 0)
             names += e["name_bytes"] + e["name_tokens"] * len(b.name)
         n_tensors = 1 + own + len(shared)
