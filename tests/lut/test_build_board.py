@@ -73,3 +73,29 @@ def test_shipped_table_matches_fresh_board_measurements(tmp_path) -> None:
         assert p["arena_bytes"] == q["arena_bytes"]
         assert (p["n_ops"], p["n_tensors"]) == (q["n_ops"], q["n_tensors"])
         assert abs(p["model_bytes"] - q["model_bytes"]) / q["model_bytes"] <= 0.01
+
+
+def test_other_board_and_fresh_rebuild_convert_nothing(tmp_path) -> None:
+    """The conversion cache: after one board's build, another board's build of the same
+    space (two boards at once) and a --fresh rebuild (as after an engine change) only run
+    the boards; a rebuild gives the same figures."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def build(board: str, out: Path, *extra: str) -> dict:
+        cmd = [sys.executable, "-m", "hilnas", "lut", "build", "--board", board, "--space",
+               "cnn", "-o", str(out), "--limit", "4", *extra]
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(out.read_text())
+
+    first = build("mps2-an386", tmp_path / "a.json")
+    other = build("mps2-an385", tmp_path / "b.json", "--jobs", "2")
+    again = build("mps2-an386", tmp_path / "a.json", "--fresh")
+    chains = first["meta"]["last_build"]["chains"]
+    for t in (other, again):
+        assert t["meta"]["last_build"]["converted"] == 0
+        assert t["meta"]["last_build"]["cache_hits"] == chains
+        assert t["entries"].keys() == first["entries"].keys()
+    assert all(again["entries"][k]["latency"] == e["latency"] for k, e in first["entries"].items())
+    assert other["meta"]["board"] == "mps2-an385"
