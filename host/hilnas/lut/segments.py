@@ -75,7 +75,7 @@ def compile_block(tpl: Mapping[str, Any], in_bytes: int, first: bool, last: bool
                 first_use[t] = i
             if last_use[t] is None or last_use[t] < i:  # type: ignore[operator]
                 last_use[t] = i
-    out = int(tpl["output"])
+    out = tid(int(tpl["output"]))
     loc = list(last_use)  # lifetimes with the output's local last (no next block yet)
     if last:
         last_use[out] = loc[out] = n
