@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -148,13 +149,21 @@ def convert_members(pred: Predictor, members: list[Any], seed: int, work: Path |
         return paths
     args = [(pred.space.name, members[i].to_json(), pred.table.route, seed + i, str(p))
             for i, p in todo]
+    def note(k: int) -> None:
+        print(f"lut validate: converted {k}/{len(todo)} members "
+              f"({len(paths) - len(todo)} from the conversion cache)", file=sys.stderr, flush=True)
+
     if jobs <= 1:
-        for a in args:
+        for k, a in enumerate(args):
             convert_member(*a)
+            note(k + 1)
     else:
+        from concurrent.futures import as_completed
+
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-            for f in [pool.submit(convert_member, *a) for a in args]:
+            for k, f in enumerate(as_completed([pool.submit(convert_member, *a) for a in args])):
                 f.result()
+                note(k + 1)
     return paths
 
 
