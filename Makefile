@@ -26,9 +26,10 @@ LUT_BOARDS  ?= mps2-an386 mps2-an385
 LUT_SPACES  ?= hybrid
 LUT_JOBS    ?= 2
 LUT_SAMPLES ?= 30
+LUT_FLAGS   ?=  # e.g. --fresh after an engine or converter change (resuming would mix figures)
 lut: setup
 	@for s in $(LUT_SPACES); do for b in $(LUT_BOARDS); do \
-	  $(VENV)/bin/hilnas lut build --board $$b --space $$s --jobs $(LUT_JOBS) || exit 1; \
+	  $(VENV)/bin/hilnas lut build --board $$b --space $$s --jobs $(LUT_JOBS) $(LUT_FLAGS) || exit 1; \
 	  $(VENV)/bin/hilnas lut validate --board $$b --lut lut/$$b/$$s.json \
 	    --samples $(LUT_SAMPLES) --jobs $(LUT_JOBS) --json lut/$$b/$$s.validation.json \
 	    --plot lut/$$b/$$s.validation.png || exit 1; \
