@@ -15,6 +15,7 @@ import onnx
 import torch
 from torch import nn
 
+from hilnas.convert.rewrites import GELU_OPTION_HINT
 from hilnas.errors import CheckError, ConvertError
 
 OPSET = 17
@@ -22,8 +23,7 @@ INPUT_NAME = "input"
 
 #: ONNX ops that betray a layer with no int8 TFLM kernel, with the fix to suggest.
 _FLOAT_ONLY_ONNX_OPS: dict[str, str] = {
-    "Erf": "exact GELU (Erf) has no int8 TFLM kernel; use nn.GELU(approximate='tanh'),"
-    " nn.Hardswish or nn.SiLU",
+    "Erf": "exact GELU (Erf) has no int8 TFLM kernel; " + GELU_OPTION_HINT,
     "Sqrt": "SQRT is float-only on TFLM (typical of a hand-written LayerNorm); use BatchNorm",
     "Div": "DIV of two activations is float-only on TFLM (typical of a hand-written"
     " LayerNorm); use BatchNorm or multiply by a constant",
