@@ -211,3 +211,8 @@ def mobilevit_xxs() -> nn.Module:
     """MobileViT-XXS widths (channels 16-24-48-64-80, d 64/80/96, depths 2/4/3), for the
     conversion-time benchmark at 128x128 (MV2 blocks simplified to strided convs)."""
     return _seeded(MobileViT((16, 48, 64, 80), (64, 80, 96), (2, 4, 3), conv_stages=(24,)))
+
+
+def mobilevit_deep() -> nn.Module:
+    """Narrow but deep (6 transformer layers): more ops than the firmware default of 256."""
+    return _seeded(MobileViT((8, 16), (16,), (6,)))
