@@ -71,25 +71,29 @@ def _assert_engine_matches_tflm(int8: bytes) -> None:
     assert check.outputs_equal and check.mismatch is None, check.mismatch
 
 
-CASES = [  # factory, input size, rewrites the litert route must report
-    ("mobilevit_einops", 64, {"high_rank_transpose", "gelu_decomposed"}),
-    ("mobilevit_view_permute", 32, {"high_rank_transpose", "gelu_decomposed"}),
-    ("plain_vit_tanh", 32, {"gelu_decomposed"}),
-    ("mha_vit", 32, {"gelu_decomposed"}),
-    ("sdpa_vit", 32, {"gelu_decomposed"}),
+CASES = [  # factory, input size, routes, rewrites the litert route must report
+    ("mobilevit_einops", 64, ("litert",), {"high_rank_transpose", "gelu_decomposed"}),
+    ("mobilevit_view_permute", 32, ("litert",), {"high_rank_transpose", "gelu_decomposed"}),
+    ("plain_vit_tanh", 32, ("litert",), {"gelu_decomposed"}),
+    # The default routes: onnx2tf lowers nn.MultiheadAttention to a float-only GATHER, so
+    # this case also checks the fallback to litert.
+    ("mha_vit", 32, ("onnx2tf", "litert"), {"gelu_decomposed"}),
+    ("sdpa_vit", 32, ("litert",), {"gelu_decomposed"}),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("factory,size,rewrites", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("factory,size,routes,rewrites", CASES, ids=[c[0] for c in CASES])
 def test_vit_idiom_converts_to_int8_and_engine_is_bit_exact(
         vit_models: ModuleType, tmp_path: Path, factory: str, size: int,
-        rewrites: set[str]) -> None:
+        routes: tuple[str, ...], rewrites: set[str]) -> None:
     shape, calib, heldout = _sets(size)
     result = convert(getattr(vit_models, factory)(), shape, calib, tmp_path / "m.tflite",
-                     heldout=heldout, routes=("litert",))
+                     heldout=heldout, routes=routes)
     report = result.report
-    assert report.route == "litert"
+    assert report.route == "litert" and report.attempts[-1].passed
+    assert all(not a.passed and a.error for a in report.attempts[:-1])
+    assert report.input_layout == "NCHW"
     assert rewrites <= {r.name for r in report.rewrites}
     assert "GELU" not in report.op_histogram and report.op_histogram["TANH"] >= 1
     assert all(r.float_max_abs_dev is None for r in report.rewrites)  # all exact in float
