@@ -133,7 +133,14 @@ class Onnx2TfRoute:
                     from exc
 
     def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
-        return tflite_converter_int8(float_model.state, to_layout(calib, float_model.input_layout))
+        from hilnas.convert.rewrites import rewrite_tflite
+
+        raw = tflite_converter_int8(float_model.state, to_layout(calib, float_model.input_layout))
+        # onnx2tf keeps rank-6 transposes (the float check ran on them in the desktop
+        # interpreter); TFLM needs rank <= 5, lowered here, exactly, in the int8 model.
+        raw, applied = rewrite_tflite(raw, "int8 model", gelu=False)
+        float_model.rewrites = (*float_model.rewrites, *applied)
+        return raw
 
     def release(self) -> None:
         """Drop tf_keras' global graph state: without it RSS grows with every conversion."""
