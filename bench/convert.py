@@ -18,7 +18,7 @@ op count, and whether the host engine runs it bit-exactly with TFLM (``--vit ''`
 
 Usage: .venv/bin/python bench/convert.py [--models mbv2,mobilevit] [--routes onnx2tf,litert]
                                         [--members smallest,demo,largest] [--member-route R]
-                                        [--vit mobilevit_xxs] [--vit-routes litert]
+                                        [--vit mobilevit_xxs] [--vit-routes onnx2tf,litert]
 Timings on a shared 2-core machine are noisy: compare CPU seconds as well as wall seconds.
 """
 
@@ -161,7 +161,8 @@ def run_vit(factory: str, routes: tuple[str, ...]) -> dict:
         "import_s": round(import_s, 2), "import_cpu_s": round(import_cpu, 2),
         "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
         "engine_bit_exact": bool(check.outputs_equal), "model_bytes": report.model_bytes,
-        "arena_bytes": report.arena_bytes, "rewrites": [
+        "arena_bytes": report.arena_bytes, "stages_s": report.timings_s,
+        "stages_cpu_s": report.timings_cpu_s, "rewrites": [
             f"{r.name} x{r.count}" for r in report.rewrites],
         "attempts": [f"{a.route}: {'ok' if a.passed else a.error[:160]}"
                      for a in report.attempts]}
@@ -175,6 +176,9 @@ def print_vit(r: dict) -> None:
     print(f"  convert() {r['convert_s']:.1f} s wall, {r['convert_cpu_s']:.1f} s CPU; cold with"
           f" imports {cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU (load average"
           f" {r['load_before']} -> {r['load_after']} on {os.cpu_count()} CPUs)")
+    print("  stages (wall / CPU s): " + ", ".join(
+        f"{k} {v:.1f}/{r['stages_cpu_s'].get(k, 0.0):.1f}" for k, v in r["stages_s"].items()
+        if k != "total"))
     print(f"  rewrites: {', '.join(r['rewrites']) or 'none'}")
     for attempt in r["attempts"]:
         print(f"  route {attempt}")
@@ -227,7 +231,7 @@ def main() -> int:
     parser.add_argument("--member-route", default="litert")
     parser.add_argument("--vit", default="mobilevit_xxs",
                         help="user ViT factory in tests/convert/vit_models.py ('' for none)")
-    parser.add_argument("--vit-routes", default="litert")
+    parser.add_argument("--vit-routes", default="onnx2tf,litert")
     parser.add_argument("--vit-one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--member", default=None, help=argparse.SUPPRESS)
