@@ -11,8 +11,14 @@ the lean model's bytes against LEAN_BOUND x (weights + biases + quantization), w
 split before and after leaning. Members convert through the same ``convert()`` on
 ``--member-route`` (default litert: onnx2tf mis-converts the largest member).
 
+User ViT (issue #10): a MobileViT-XXS-width network written with einops unfold/fold,
+LayerNorm and tanh GELU (tests/convert/vit_models.py ``mobilevit_xxs``) at 128x128, cold
+conversion seconds (wall and CPU, with the machine's load) against the <= 60 s target, its
+op count, and whether the host engine runs it bit-exactly with TFLM (``--vit ''`` skips).
+
 Usage: .venv/bin/python bench/convert.py [--models mbv2,mobilevit] [--routes onnx2tf,litert]
                                         [--members smallest,demo,largest] [--member-route R]
+                                        [--vit mobilevit_xxs] [--vit-routes onnx2tf,litert]
 Timings on a shared 2-core machine are noisy: compare CPU seconds as well as wall seconds.
 """
 
@@ -29,6 +35,9 @@ import time
 from pathlib import Path
 
 TARGET_HYBRID_S = 20.0
+TARGET_VIT_S = 60.0
+VIT_MODELS = Path(__file__).resolve().parents[1] / "tests" / "convert" / "vit_models.py"
+VIT_SIZE = 128
 #: Parameter count of the demo's chosen subnet (README); the bench picks the member nearest.
 DEMO_PARAMS = 249_290
 
@@ -119,6 +128,65 @@ def run_member(which: str, route: str) -> dict:
             "route": result.route, "seconds": round(secs, 1)}
 
 
+def run_vit(factory: str, routes: tuple[str, ...]) -> dict:
+    """Child side: cold conversion of a user-style ViT at 128x128, then engine vs TFLM."""
+    import importlib.util
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    import numpy as np
+    from hilnas.convert import convert
+    from hilnas.convert.calib import synthetic_images
+    from hilnas.engine.check import compare_with_tflm
+    from hilnas.tflm import input_details
+
+    import_s, import_cpu = time.perf_counter() - t0, time.process_time() - c0
+    spec = importlib.util.spec_from_file_location("vit_models", VIT_MODELS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = getattr(module, factory)()
+    shape = (1, 3, VIT_SIZE, VIT_SIZE)
+    calib = synthetic_images(16, shape, 1)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        result = convert(model, shape, calib, Path(tmp) / "vit.tflite", routes=routes)
+        int8 = result.tflite_path.read_bytes()
+    x = np.random.default_rng(0).integers(-128, 128, input_details(int8)[0]["shape"],
+                                          dtype=np.int8)
+    check = compare_with_tflm(int8, [x])
+    report = result.report
+    return {"model": factory, "route": report.route, "params": sum(
+        p.numel() for p in model.parameters()), "ops": sum(report.op_histogram.values()),
+        "convert_s": report.timings_s["total"], "convert_cpu_s": report.timings_cpu_s["total"],
+        "import_s": round(import_s, 2), "import_cpu_s": round(import_cpu, 2),
+        "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
+        "engine_bit_exact": bool(check.outputs_equal), "model_bytes": report.model_bytes,
+        "arena_bytes": report.arena_bytes, "stages_s": report.timings_s,
+        "stages_cpu_s": report.timings_cpu_s, "rewrites": [
+            f"{r.name} x{r.count}" for r in report.rewrites],
+        "attempts": [f"{a.route}: {'ok' if a.passed else a.error[:160]}"
+                     for a in report.attempts]}
+
+
+def print_vit(r: dict) -> None:
+    cold_wall, cold_cpu = r["import_s"] + r["convert_s"], r["import_cpu_s"] + r["convert_cpu_s"]
+    print(f"\n== user ViT {r['model']} at {VIT_SIZE}x{VIT_SIZE} (route {r['route']}):"
+          f" {r['params']:,} parameters, {r['ops']} ops, model {r['model_bytes']:,} B,"
+          f" TFLM arena {r['arena_bytes']:,} B")
+    print(f"  convert() {r['convert_s']:.1f} s wall, {r['convert_cpu_s']:.1f} s CPU; cold with"
+          f" imports {cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU (load average"
+          f" {r['load_before']} -> {r['load_after']} on {os.cpu_count()} CPUs)")
+    print("  stages (wall / CPU s): " + ", ".join(
+        f"{k} {v:.1f}/{r['stages_cpu_s'].get(k, 0.0):.1f}" for k, v in r["stages_s"].items()
+        if k != "total"))
+    print(f"  rewrites: {', '.join(r['rewrites']) or 'none'}")
+    for attempt in r["attempts"]:
+        print(f"  route {attempt}")
+    print(f"  host engine vs TFLM: {'bit-exact' if r['engine_bit_exact'] else 'DIFFERENT'}")
+    verdict = "meets" if cold_wall <= TARGET_VIT_S else "MISSES"
+    print(f"  -> cold wall {cold_wall:.1f} s {verdict} the <= {TARGET_VIT_S:.0f} s target")
+
+
 def print_flash(r: dict) -> None:
     from hilnas.convert.report import LEAN_BOUND
 
@@ -161,6 +229,10 @@ def main() -> int:
     parser.add_argument("--members", default="smallest,demo,largest",
                         help="hybrid members for the flash figures ('' for none)")
     parser.add_argument("--member-route", default="litert")
+    parser.add_argument("--vit", default="mobilevit_xxs",
+                        help="user ViT factory in tests/convert/vit_models.py ('' for none)")
+    parser.add_argument("--vit-routes", default="onnx2tf,litert")
+    parser.add_argument("--vit-one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--member", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -170,6 +242,9 @@ def main() -> int:
         return 0
     if args.member:
         print(json.dumps(run_member(args.member, args.member_route)))
+        return 0
+    if args.vit_one:
+        print(json.dumps(run_vit(args.vit_one, tuple(args.vit_routes.split(",")))))
         return 0
     print(f"converter benchmark: {os.cpu_count()} CPUs, load average"
           f" {os.getloadavg()[0]:.1f} (shared machine: wall times are noisy)")
@@ -193,6 +268,11 @@ def main() -> int:
         print(f"\n== {row['model']} (route {row['route']}, converted with checks in"
               f" {row['seconds']:.1f} s)")
         print_flash(row)
+    if args.vit:
+        row = _child(["--vit-one", args.vit, "--vit-routes", args.vit_routes], args.vit)
+        if row is None:
+            return 1
+        print_vit(row)
     return worst
 
 

@@ -33,7 +33,7 @@ def out_dir(tmp_path: Path) -> Path:
 
 
 def test_exact_gelu_module_is_named(user_models, tiny_calib, out_dir: Path) -> None:
-    with pytest.raises(CheckError, match=r"module 'act' is exact nn.GELU.*approximate='tanh'"):
+    with pytest.raises(CheckError, match=r"module 'act' is exact nn.GELU.*--gelu tanh"):
         convert(user_models.exact_gelu_module(), SHAPE, tiny_calib, out_dir / "m.tflite")
     assert_no_output(out_dir)
 

@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--routes", default="onnx2tf,litert",
                    help="conversion routes to try in order (default: onnx2tf,litert)")
     c.add_argument("--emit-c", action="store_true", help="also write <out>.c/.h embedding it")
+    c.add_argument("--gelu", choices=("none", "tanh"), default="none",
+                   help="'tanh' replaces exact GELU (no int8 TFLM kernel) with tanh-approximate"
+                   " GELU before export and reports the float deviation (default: none)")
     c.set_defaults(handler=cmd_convert)
 
     i = subparsers.add_parser("inspect", help="show ops, tensors, quantization, TFLM arena")
@@ -60,7 +63,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         result = convert(
             loaded.module, loaded.input_shape, loaded.calib, args.output,  # type: ignore[arg-type]
             routes=routes, heldout=loaded.heldout, emit_c=args.emit_c,
-            calib_source=loaded.calib_source,
+            calib_source=loaded.calib_source, gelu=args.gelu,
             progress=lambda stage: status.update(f"{loaded.label}: {stage}"),
         )
     _print_conversion(Console(), result.report, result.tflite_path, result.report_path)
@@ -84,6 +87,10 @@ def _print_conversion(console: Console, report: ConversionReport, tflite: Path,
                   f"{quality.max_abs_err:.4g} / {quality.mean_abs_err:.4g}")
     table.add_row("calibration", f"{report.calibration.samples} samples,"
                   f" {report.calibration.source}")
+    for rw in report.rewrites:
+        dev = "" if rw.float_max_abs_dev is None else (
+            f" (float deviation max {rw.float_max_abs_dev:.3g}, mean {rw.float_mean_abs_dev:.3g})")
+        table.add_row(f"rewrite {rw.name}", f"x{rw.count}{dev}")
     table.add_row("seconds", f"{report.timings_s['total']:.1f}")
     table.add_row("report", str(report_path))
     console.print(table)

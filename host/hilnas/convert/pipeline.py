@@ -32,12 +32,19 @@ from hilnas.convert.carray import c_pair, c_pair_paths
 from hilnas.convert.lean import byte_split, lean_flatbuffer, with_names_of
 from hilnas.convert.output import ensure_writable_dir
 from hilnas.convert.report import (
+    AppliedRewrite,
     ByteSplit,
     ConversionReport,
     OutputQuality,
     RouteAttempt,
     SampleSet,
     TensorSummary,
+)
+from hilnas.convert.rewrites import (
+    GELU_OPTION_HINT,
+    check_gelu_mode,
+    count_exact_gelu,
+    tanh_gelu_model,
 )
 from hilnas.convert.routes import FloatModel, Route, get_route, to_layout
 from hilnas.convert.tflite_reader import TensorInfo, read_model
@@ -81,6 +88,7 @@ class _RouteOutcome:
     input_layout: str
     checks: dict[str, dict]
     splits: tuple[ByteSplit, ByteSplit]  # (lean model, route's output before leaning)
+    rewrites: tuple[AppliedRewrite, ...] = ()
 
 
 class _Timer:
@@ -211,7 +219,7 @@ def _checked_route(
         results["tflm"] = checks.check_tflm(int8)
         results["int8_quality"] = checks.check_int8_quality(
             int8, to_layout(heldout, fm.input_layout), torch_outputs(model, heldout))
-    return _RouteOutcome(int8, fm.input_layout, results, splits)
+    return _RouteOutcome(int8, fm.input_layout, results, splits, fm.rewrites)
 
 
 def _check_forward(model: nn.Module, example: torch.Tensor) -> None:
@@ -233,8 +241,27 @@ def _reject_float_only_modules(model: nn.Module) -> None:
             raise CheckError(
                 "op_coverage",
                 f"module '{name or type(model).__name__}' is exact nn.GELU: TFLM has no int8"
-                " GELU kernel; use nn.GELU(approximate='tanh'), nn.Hardswish or nn.SiLU",
+                f" GELU kernel; {GELU_OPTION_HINT}",
             )
+
+
+def _swap_gelu(model: nn.Module, example: torch.Tensor, heldout: np.ndarray
+               ) -> tuple[nn.Module, AppliedRewrite | None]:
+    """``--gelu tanh``: exact GELU computed as tanh GELU, with the deviation it causes.
+
+    The deviation (max and mean |tanh-model - original|, over every output, on the held-out
+    inputs) goes into the report: unlike the graph rewrites this one changes the function.
+    """
+    calls = count_exact_gelu(model, example)
+    if calls == 0:
+        return model, None
+    swapped = tanh_gelu_model(model)
+    before, after = torch_outputs(model, heldout), torch_outputs(swapped, heldout)
+    diffs = [np.abs(a - b) for a, b in zip(after, before, strict=True)]
+    return swapped, AppliedRewrite(
+        "gelu_tanh", calls, "exact GELU replaced by tanh-approximate GELU before export"
+        f" (--gelu tanh); deviation measured on {heldout.shape[0]} held-out inputs",
+        float(max(d.max() for d in diffs)), float(np.mean([d.mean() for d in diffs])))
 
 
 def convert(
@@ -248,13 +275,16 @@ def convert(
     emit_c: bool = False,
     calib_source: str = "user",
     progress: Progress | None = None,
+    gelu: str = "none",
 ) -> ConversionResult:
     """Convert ``model`` to a checked full-int8 TFLM model at ``out_path``.
 
     ``calib`` and ``heldout`` are NCHW float32 arrays shaped ``N x input_shape[1:]``;
     ``heldout`` defaults to the calibration set (then the quality figures are optimistic,
     and the report says so). The model is converted in eval mode from a deep copy, so the
-    caller's module is left untouched. Raises :class:`ConvertError` (or a subclass, or
+    caller's module is left untouched. ``gelu='tanh'`` replaces exact GELU with its tanh
+    approximation before export (reported with its float deviation). Raises
+    :class:`ConvertError` (or a subclass, or
     :class:`ConfigError`/:class:`DataError` for bad arguments, :class:`OutputError` when a
     file cannot be written); nothing is written then.
     """
@@ -269,8 +299,10 @@ def convert(
     ensure_writable_dir(out_path)
     if not isinstance(model, nn.Module):
         raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_gelu_mode(gelu)
     model = copy.deepcopy(model).eval()
-    _reject_float_only_modules(model)
+    if gelu == "none":
+        _reject_float_only_modules(model)
     if not routes:
         raise ConfigError(f"no conversion route given; choose from {list(DEFAULT_ROUTES)}")
     route_objs = [get_route(name) for name in routes]
@@ -280,6 +312,9 @@ def convert(
     timer = _Timer(timings, progress, cpu_timings)
     attempts: list[RouteAttempt] = []
     _check_forward(model, example)
+    gelu_rewrite = None
+    if gelu == "tanh":
+        model, gelu_rewrite = _swap_gelu(model, example, held_arr)
     for route in route_objs:
         try:
             outcome = run_route(route, model, example, calib_arr, held_arr, timer)
@@ -292,6 +327,8 @@ def convert(
                 route.name, False, f"unexpected {type(exc).__name__} in {route.name}: {detail}"))
             continue
         attempts.append(RouteAttempt(route.name, True))
+        if gelu_rewrite is not None:
+            outcome.rewrites = (gelu_rewrite, *outcome.rewrites)
         cpu_timings["total"] = round(time.process_time() - cpu_start, 3)
         samples = (SampleSet(int(calib_arr.shape[0]), calib_source),
                    SampleSet(int(held_arr.shape[0]), "separate" if heldout is not None
@@ -341,6 +378,7 @@ def _finish(
             timings_s=timings,
             timings_cpu_s=cpu_timings,
             c_files=tuple(p.name for p in c_files),
+            rewrites=outcome.rewrites,
         )
         outputs.add_json(report_path, report.to_json())
     return ConversionResult(out_path, report, report_path, c_files)

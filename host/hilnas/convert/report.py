@@ -25,8 +25,8 @@ from hilnas.errors import ConfigError
 from hilnas.fileio import json_text, read_json_object
 
 #: Bump when a field changes meaning or disappears (1 was the untyped dict report;
-#: 3 added the lean flatbuffer's byte split).
-REPORT_SCHEMA = 3
+#: 3 added the lean flatbuffer's byte split; 4 the graph rewrites applied).
+REPORT_SCHEMA = 4
 #: Issue #10's flash bound: model bytes <= LEAN_BOUND x (constant data + quantization).
 LEAN_BOUND = 1.15
 INPUT_LAYOUTS = ("NHWC", "NCHW")
@@ -50,6 +50,22 @@ class RouteAttempt:
     route: str
     passed: bool
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class AppliedRewrite:
+    """A graph rewrite the converter applied (hilnas.convert.rewrites), and how often.
+
+    Rewrites that are exact in float leave ``float_max_abs_dev`` None (the float check
+    still compares the result with PyTorch); one that changes the function (``gelu_tanh``)
+    records its deviation from the original model on the held-out inputs.
+    """
+
+    name: str
+    count: int
+    detail: str
+    float_max_abs_dev: float | None = None
+    float_mean_abs_dev: float | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +155,8 @@ class ConversionReport:
     timings_s: dict[str, float] = field(default_factory=dict)
     timings_cpu_s: dict[str, float] = field(default_factory=dict)
     c_files: tuple[str, ...] = ()
+    #: Graph rewrites applied on the way to the written model, in order.
+    rewrites: tuple[AppliedRewrite, ...] = ()
     schema: int = REPORT_SCHEMA
 
     def __post_init__(self) -> None:
@@ -180,6 +198,7 @@ class ConversionReport:
             timings_s=dict(fields.get("timings_s", dict)),
             timings_cpu_s=dict(fields.get("timings_cpu_s", dict)),
             c_files=tuple(fields.get("c_files", list)),
+            rewrites=tuple(AppliedRewrite(**r) for r in fields.get("rewrites", list)),
         )
 
     @classmethod

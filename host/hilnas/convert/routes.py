@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from hilnas.convert.quantize import ai_edge_static_int8, tflite_converter_int8
+from hilnas.convert.report import AppliedRewrite
 from hilnas.errors import ConvertError
 
 
@@ -39,6 +40,8 @@ class FloatModel:
     tflite: bytes
     input_layout: str
     state: Any = None
+    #: Graph rewrites (hilnas.convert.rewrites) the route applied on its way here.
+    rewrites: tuple[AppliedRewrite, ...] = ()
 
 
 class Route(Protocol):
@@ -95,8 +98,9 @@ class Onnx2TfRoute:
 
     def export_float(self, model: nn.Module, example: torch.Tensor) -> FloatModel:
         from hilnas.convert.export import export_onnx
+        from hilnas.convert.rewrites import rewrite_onnx
 
-        graph = export_onnx(model, example)
+        graph, applied = rewrite_onnx(export_onnx(model, example))
         keras_model = self._onnx2tf(graph, example)
         import tensorflow as tf
 
@@ -107,7 +111,7 @@ class Onnx2TfRoute:
         except Exception as exc:
             raise ConvertError(f"float TFLite conversion failed: {exc}".splitlines()[0]) from exc
         layout = "NHWC" if example.ndim == 4 else "NCHW"
-        return FloatModel(flat, layout, keras_model)
+        return FloatModel(flat, layout, keras_model, tuple(applied))
 
     def _onnx2tf(self, graph: Any, example: torch.Tensor) -> Any:
         import onnx2tf
@@ -129,7 +133,14 @@ class Onnx2TfRoute:
                     from exc
 
     def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
-        return tflite_converter_int8(float_model.state, to_layout(calib, float_model.input_layout))
+        from hilnas.convert.rewrites import rewrite_tflite
+
+        raw = tflite_converter_int8(float_model.state, to_layout(calib, float_model.input_layout))
+        # onnx2tf keeps rank-6 transposes (the float check ran on them in the desktop
+        # interpreter); TFLM needs rank <= 5, lowered here, exactly, in the int8 model.
+        raw, applied = rewrite_tflite(raw, "int8 model", gelu=False)
+        float_model.rewrites = (*float_model.rewrites, *applied)
+        return raw
 
     def release(self) -> None:
         """Drop tf_keras' global graph state: without it RSS grows with every conversion."""
@@ -149,6 +160,8 @@ class LiteRtRoute:
     def export_float(self, model: nn.Module, example: torch.Tensor) -> FloatModel:
         import litert_torch
 
+        from hilnas.convert.rewrites import rewrite_tflite
+
         with _OutputTail() as out, contextlib.redirect_stderr(io.StringIO()):
             try:
                 edge = litert_torch.convert(model, (example,))
@@ -158,7 +171,8 @@ class LiteRtRoute:
                     f"litert-torch failed: {type(exc).__name__}: {str(exc)[:400]}"
                     f"; it said: {out.tail()}"
                 ) from exc
-        return FloatModel(flat, "NCHW")
+        flat, applied = rewrite_tflite(flat, "float model")
+        return FloatModel(flat, "NCHW", rewrites=tuple(applied))
 
     def quantize(self, float_model: FloatModel, calib: np.ndarray) -> bytes:
         with contextlib.redirect_stderr(io.StringIO()), _OutputTail():
