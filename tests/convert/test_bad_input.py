@@ -178,3 +178,33 @@ def test_unwritable_report_path_leaves_no_files(user_models, tiny_calib, out_dir
     assert re.search(r"cannot write \S*m\.json", stderr_text(capsys))
     assert [p.name for p in out_dir.iterdir()] == ["m.json"]
     assert list((out_dir / "m.json").iterdir()) == []
+
+
+def test_cli_exact_gelu_names_the_gelu_option(out_dir: Path, capsys, user_models,
+                                              tiny_calib) -> None:
+    calib = out_dir.parent / "calib.npy"
+    np.save(calib, tiny_calib)
+    rc = main(["convert", "--model", f"{user_models.__file__}:exact_gelu_module",
+               "--input-shape", "1x3x16x16", "--calib", str(calib),
+               "-o", str(out_dir / "m.tflite")])
+    assert rc != 0
+    assert "convert with --gelu tanh" in stderr_text(capsys)
+    assert_no_output(out_dir)
+
+
+@pytest.mark.slow
+def test_cli_gelu_tanh_converts_exact_gelu_and_reports_it(out_dir: Path, capsys, user_models,
+                                                          tiny_calib) -> None:
+    from hilnas.convert.report import ConversionReport
+
+    calib = out_dir.parent / "calib.npy"
+    np.save(calib, tiny_calib)
+    rc = main(["convert", "--model", f"{user_models.__file__}:exact_gelu_functional",
+               "--input-shape", "1x3x16x16", "--calib", str(calib), "--routes", "litert",
+               "--gelu", "tanh", "-o", str(out_dir / "m.tflite")])
+    assert rc == 0
+    assert "rewrite gelu_tanh" in " ".join(capsys.readouterr().out.split())
+    report = ConversionReport.read(out_dir / "m.json")
+    swap = report.rewrites[0]
+    assert (swap.name, swap.count) == ("gelu_tanh", 1) and swap.float_max_abs_dev > 0
+    assert "GELU" not in report.op_histogram
