@@ -25,7 +25,13 @@ import numpy as np
 
 from hilnas.search.acquisition import ACQUISITIONS
 from hilnas.search.problem import Problem, SearchError, Vector
-from hilnas.search.selection import expected_hvi_greedy, fronts, hvi_greedy, pareto_mask
+from hilnas.search.selection import (
+    expected_hvi_greedy,
+    fronts,
+    hvi_greedy,
+    improvement_probability_greedy,
+    pareto_mask,
+)
 from hilnas.search.surrogate import EnsembleSurrogate, SurrogateConfig
 
 
@@ -281,7 +287,8 @@ class HyTSearch(Strategy):
         learning_rate: float = 0.2,
         threads: int = 1,
         enumerate_limit: int = 20_000,
-        selection: str = "hvi",
+        selection: str = "phvi",
+        n_draws: int = 128,
         ref_margin: float = 0.5,
         **options: Any,
     ) -> None:
@@ -303,9 +310,12 @@ class HyTSearch(Strategy):
             threads=threads,
         )
         self.enumerate_limit = enumerate_limit
-        if selection not in ("hvi", "ehvi"):
-            raise SearchError(f"unknown selection {selection!r}; known: hvi, ehvi")
+        if selection not in SELECTIONS:
+            raise SearchError(
+                f"unknown selection {selection!r}; known: {', '.join(SELECTIONS)}"
+            )
         self.selection = selection
+        self.n_draws = n_draws
         self.ref_margin = ref_margin
         self.timings: list[dict[str, float]] = []
 
@@ -426,7 +436,7 @@ class HyTSearch(Strategy):
         pool: list[int] = []
         for layer in fronts(acq):
             pool += list(layer)
-            if len(pool) >= max(5 * k, 50):
+            if len(pool) >= (max(20 * k, 200) if self.selection == "phvi" else max(5 * k, 50)):
                 break
         lo, hi = self.F.min(axis=0), self.F.max(axis=0)
         scale = np.where(hi > lo, hi - lo, 1.0)
@@ -436,9 +446,35 @@ class HyTSearch(Strategy):
         if self.selection == "ehvi":
             samples = (self._member_predictions([candidates[i] for i in pool]) - lo) / scale
             picks = expected_hvi_greedy(samples, cand, current, ref, k)
+        elif self.selection == "phvi":
+            draws, mean = self._draws([candidates[i] for i in pool])
+            picks = improvement_probability_greedy(
+                (draws - lo) / scale, (mean - lo) / scale, cand, current, ref, k
+            )
         else:
             picks = hvi_greedy(cand, current, ref, k)
         return [candidates[pool[i]] for i in picks]
+
+    def _draws(self, vecs: list[Vector]) -> tuple[np.ndarray, np.ndarray]:
+        """(draws, candidates, objectives) plausible true values and the (candidates,
+        objectives) means, minimisation form: each evaluator objective's mean plus Gaussian
+        noise of its predicted spread, cost objectives exact. The generator is seeded by
+        the run's seed and iteration, so a resumed run draws the same."""
+        feats = self.problem.domain.features(vecs)
+        verdicts = self.problem.check(vecs)
+        rng = np.random.default_rng([self.seed, self.iteration, 17])
+        n_obj = len(self.problem.objectives)
+        mean = np.zeros((len(vecs), n_obj))
+        draws = np.zeros((self.n_draws, len(vecs), n_obj))
+        for j, obj in enumerate(self.problem.objectives):
+            if obj.source == "cost":
+                mean[:, j] = [obj.sign * f.costs[obj.name] for f in verdicts]
+                draws[:, :, j] = mean[:, j]
+            else:
+                mu, sd = self.models[j].predict(feats)
+                mean[:, j] = mu
+                draws[:, :, j] = mu + sd * rng.standard_normal((self.n_draws, len(vecs)))
+        return draws, mean
 
     def _member_predictions(self, vecs: list[Vector]) -> np.ndarray:
         """(members, candidates, objectives) in minimisation form; cost objectives exact."""
@@ -498,6 +534,8 @@ def _box_problem(
         vtype=int,
     )
 
+
+SELECTIONS = ("phvi", "hvi", "ehvi")
 
 STRATEGIES: dict[str, type[Strategy]] = {
     "hyt": HyTSearch,
