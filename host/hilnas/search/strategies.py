@@ -289,6 +289,8 @@ class HyTSearch(Strategy):
         enumerate_limit: int = 20_000,
         selection: str = "phvi",
         n_draws: int = 128,
+        surrogate_bases: tuple[str, ...] = ("none", "ridge"),
+        residual_std: bool = False,
         ref_margin: float = 0.5,
         **options: Any,
     ) -> None:
@@ -308,6 +310,8 @@ class HyTSearch(Strategy):
             depths=tuple(depths),
             learning_rate=learning_rate,
             threads=threads,
+            bases=tuple(surrogate_bases),
+            residual_std=residual_std,
         )
         self.enumerate_limit = enumerate_limit
         if selection not in SELECTIONS:

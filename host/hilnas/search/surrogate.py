@@ -24,9 +24,10 @@ class SurrogateConfig:
     depths: tuple[int, ...] = (2, 4)
     learning_rate: float = 0.2
     threads: int = 1
-    #: "ridge": boost from an additive base (a ridge fit of a per-feature quadratic), so the
-    #: trees learn only the interactions; "none": plain trees from the mean
-    base: str = "ridge"
+    #: starting points tried, like ``depths`` (cross-validation picks one per fit): "ridge"
+    #: boosts from an additive base (a ridge fit of a per-feature quadratic), so the trees
+    #: learn only the interactions; "none": plain trees from the mean
+    bases: tuple[str, ...] = ("none", "ridge")
     ridge_alpha: float = 1e-2
     #: add the cross-validated residual spread to the ensemble spread (see ``predict``)
     residual_std: bool = True
@@ -52,20 +53,22 @@ class EnsembleSurrogate:
         target = (y - self._y_mean) / self._y_scale
         rng = np.random.default_rng(self.seed)
         cfg = self.config
-        self.depth = self._pick_depth(x, target, rng)
+        self.depth, self.base = self._pick_model(x, target, rng)
         self.boosters, self._bases = [], []
         for m in range(cfg.n_models):
             idx = rng.integers(0, len(x), len(x)) if cfg.n_models > 1 else np.arange(len(x))
-            booster, base = self._train(x[idx], target[idx], self.depth, self.seed * 1000 + m)
+            booster, base = self._train(
+                x[idx], target[idx], self.depth, self.base, self.seed * 1000 + m
+            )
             self.boosters.append(booster)
             self._bases.append(base)
         return self
 
     def _train(
-        self, x: np.ndarray, y: np.ndarray, depth: int, seed: int
+        self, x: np.ndarray, y: np.ndarray, depth: int, base_kind: str, seed: int
     ) -> tuple[xgb.Booster, _RidgeBase | None]:
         """One member: the additive base (if any), then boosted trees on what it leaves."""
-        base = _RidgeBase(x, y, self.config.ridge_alpha) if self.config.base == "ridge" else None
+        base = _RidgeBase(x, y, self.config.ridge_alpha) if base_kind == "ridge" else None
         dtrain = xgb.DMatrix(x, label=y, nthread=self.config.threads)
         if base is not None:
             dtrain.set_base_margin(base(x))
@@ -91,26 +94,30 @@ class EnsembleSurrogate:
             "seed": self.seed,
         }
 
-    def _pick_depth(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> int:
-        """Tree depth by 3-fold cross-validation; also keeps the held-out RMSE of the
-        chosen depth, the error a prediction has beyond the ensemble's own spread."""
-        depths = self.config.depths
+    def _pick_model(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[int, str]:
+        """Tree depth and base by 3-fold cross-validation (an additive base wins on spaces
+        of near-independent knobs, plain trees on saturating, interacting ones); also keeps
+        the held-out RMSE of the choice, the error a prediction has beyond the ensemble's
+        own spread."""
+        options = [(d, b) for b in self.config.bases for d in self.config.depths]
         self._cv_rmse = 0.0
-        if len(x) < 12 or (len(depths) == 1 and not self.config.residual_std):
-            return depths[0]
+        if len(x) < 12 or (len(options) == 1 and not self.config.residual_std):
+            return options[0]
         folds = np.array_split(rng.permutation(len(x)), 3)
         errors = []
-        for depth in depths:
+        for depth, base_kind in options:
             err = 0.0
             for k, test in enumerate(folds):
                 train = np.concatenate([f for j, f in enumerate(folds) if j != k])
-                booster, base = self._train(x[train], y[train], depth, self.seed)
+                booster, base = self._train(x[train], y[train], depth, base_kind, self.seed)
                 pred = self._predict_one(booster, base, x[test])
                 err += float(np.sum((pred - y[test]) ** 2))
             errors.append(err)
         best = int(np.argmin(errors))
         self._cv_rmse = float(np.sqrt(errors[best] / len(x)))
-        return depths[best]
+        return options[best]
 
     def members(self, x: np.ndarray) -> np.ndarray:
         """Every ensemble member's prediction (rows = members): posterior-like samples."""
