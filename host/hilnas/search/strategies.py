@@ -256,19 +256,27 @@ class HyTSearch(Strategy):
 
     1. a feasible, space-filling initial sample (greedy max-min distance);
     2. per evaluator objective, a bootstrap ensemble of XGBoost models (mean + spread);
+       cross-validation picks their depth and whether they boost from an additive ridge
+       base (NAS objectives are mostly main effects of the knobs, which trees alone
+       approximate in coarse steps);
     3. an acquisition per objective (UCB by default, EI as an option); cost objectives
        (LUT-predicted latency) enter with their exact values;
     4. NSGA-II (pymoo) minimises the acquisitions under the constraints (evaluated
        candidates count as infeasible, so it looks for new ones); on a finite domain of at
        most ``enumerate_limit`` members every feasible member is scored instead, which is the
        exact optimum NSGA-II approximates;
-    5. non-dominated sorting of the candidates, then a greedy hypervolume-improvement pick
-       of the batch against the evaluated front (``selection="hvi"``, on the acquisition
-       values; ``"ehvi"`` averages the improvement over the ensemble members instead).
+    5. non-dominated sorting of the candidates, then a greedy hypervolume-improvement batch
+       against the evaluated front: by default (``selection="phvi"``) each pick maximises
+       the *probability* of improving the hypervolume (of being non-dominated; Gaussian
+       draws of the surrogate), ties going to the largest improvement of the acquisition
+       values, and each pick's predicted value joins the front before the next (Kriging
+       believer); ``"hvi"`` ranks by the improvement of the acquisition values alone,
+       ``"ehvi"`` by its mean over the ensemble members.
 
-    Defaults (beta 0.3, trees of depth 2 or 4 picked by cross-validation, ``hvi``) come
+    Defaults (beta 0.3, depth 2 or 4 and the base by cross-validation, ``phvi``) come
     from the benchmarks in ``bench/search.py``: a small beta wins when the budget is a
-    small share of the space.
+    small share of the space; ``phvi`` finds the near-ties a front is made of, which the
+    amount of improvement (largest gaps first) leaves for last.
     """
 
     name = "hyt"
