@@ -20,6 +20,7 @@ import csv
 import hashlib
 import itertools
 import json
+import math
 import platform
 import sys
 import time
@@ -96,6 +97,7 @@ def main() -> int:
         "space": "hybrid", "resolution": RESOLUTION, "knobs": {k: list(v) for k, v in
                                                                   KNOBS.items()},
         "other_knobs": "smallest choice", "members": len(rows),
+        "encodings": math.prod(len(v) for v in KNOBS.values()),
         "dedupe": "encodings with the same block list (block_signatures) kept once",
         "accuracy": "supernet-inherited top-1 on the digits validation split, BN recalibrated",
         "supernet": {"config": state.get("config"), "epoch": state.get("epoch"),
