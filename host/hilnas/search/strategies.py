@@ -288,7 +288,7 @@ class HyTSearch(Strategy):
         acquisition: str = "ucb",
         beta: float = 0.3,
         pop_size: int = 100,
-        n_gen: int = 30,
+        n_gen: int = 20,
         n_models: int = 5,
         n_rounds: int = 200,
         depths: tuple[int, ...] = (2, 4),

@@ -29,6 +29,8 @@ class SurrogateConfig:
     #: learn only the interactions; "none": plain trees from the mean
     bases: tuple[str, ...] = ("none", "ridge")
     ridge_alpha: float = 1e-2
+    #: at most this many evaluated points take part in the cross-validation
+    cv_points: int = 300
     #: add the cross-validated residual spread to the ensemble spread (see ``predict``)
     residual_std: bool = True
 
@@ -105,7 +107,11 @@ class EnsembleSurrogate:
         self._cv_rmse = 0.0
         if len(x) < 12 or (len(options) == 1 and not self.config.residual_std):
             return options[0]
-        folds = np.array_split(rng.permutation(len(x)), 3)
+        # a subsample is enough to rank a handful of model forms, and keeps the cost
+        # flat once the run has evaluated many points (the overhead target is per
+        # iteration at 1,000 points)
+        order = rng.permutation(len(x))[: self.config.cv_points]
+        folds = np.array_split(order, 3)
         errors = []
         for depth, base_kind in options:
             err = 0.0
@@ -116,7 +122,7 @@ class EnsembleSurrogate:
                 err += float(np.sum((pred - y[test]) ** 2))
             errors.append(err)
         best = int(np.argmin(errors))
-        self._cv_rmse = float(np.sqrt(errors[best] / len(x)))
+        self._cv_rmse = float(np.sqrt(errors[best] / len(order)))
         return options[best]
 
     def members(self, x: np.ndarray) -> np.ndarray:
