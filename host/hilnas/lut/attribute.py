@@ -13,7 +13,7 @@ attribution identical between a measurement chain and a member:
 
 Each template lists the block's ops in order, its tensors (local ids; ``-1`` is the
 block's input activation), per-op scratch/persistent bytes (:mod:`hilnas.lut.mirror`) and
-the bytes its constants and names take in the flatbuffer, so the predictor can rebuild a
+the facts its flash bytes depend on (:mod:`hilnas.lut.flash`), so the predictor can rebuild a
 whole network without converting it. Torch-free.
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from hilnas.errors import ConvertError
+from hilnas.lut.flash import tensor_fields
 from hilnas.lut.mirror import OpShapes, op_persistent_bytes, op_scratch_bytes
 
 _OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -64,6 +65,8 @@ class ParsedModel:
     op_block: list[str]
     blocks: dict[str, BlockTemplate]
     n_shared_consts: int
+    #: bytes of the lean flatbuffer the convert pipeline writes (set by callers that lean it)
+    lean_bytes: int = 0
 
 
 def _name(t: Any) -> str:
@@ -211,6 +214,9 @@ def _local(t: int, lmap: dict[int, int], tpl: BlockTemplate, tensors: list[Any],
     tt = tensors[t]
     entry: dict[str, Any] = {"bytes": _bytes_of(tt), "const": const[t],
                              "quant_bytes": _quant_bytes(tt)}
+    q = tt.quantization
+    entry.update(tensor_fields(_ints(tt.shape), q.scale if q is not None else None,
+                               q.zeroPoint if q is not None else None))
     if const[t]:
         data = buffers[tt.buffer].data
         raw = bytes(np.asarray(data, dtype=np.uint8)) if data is not None else b""

@@ -261,7 +261,9 @@ def new_table(board: str, space: str, route: str, path: Path) -> LutTable:
         "arena_mismatches": [],
         "build_seconds": 0.0,
     }
-    return LutTable(meta, {}, {"flash_samples": []}, path)
+    from hilnas.lut.flash import LEAN_MODEL
+
+    return LutTable(meta, {}, {"flash_samples": [], "flash_model": LEAN_MODEL}, path)
 
 
 def build_table(
@@ -372,7 +374,6 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from hilnas.lut.attribute import parse_chain
     from hilnas.lut.predict import fit_flash
 
     done = checks = mismatches = 0
@@ -410,7 +411,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
                         wall, cpu = fut.result()
                         split["convert_s"] += wall
                         split["convert_cpu_s"] += cpu
-                    parsed = parse_chain(path.read_bytes(), table.meta["op_data_sizes"])
+                    parsed = parse_chain_lean(path, table.meta["op_data_sizes"])
                 except Exception as exc:  # one chain's converter failure must not stop the rest
                     failed[chain.key] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
                     print(f"lut build: chain {chain.key} failed to convert: {failed[chain.key]}",
@@ -546,7 +547,7 @@ def _record_chain(chain: Chain, parsed: Any, result: Any, table: LutTable) -> bo
     if not ok:
         table.meta.setdefault("arena_mismatches", []).append(
             {"chain": chain.key, "board": result.arena_bytes, "mirror": predicted})
-    table.fits.setdefault("flash_samples", []).append(_flash_sample(parsed, result.model_bytes))
+    table.fits.setdefault("flash_samples", []).append(_flash_sample(parsed))
     for k, spec in enumerate(chain.blocks):
         tpl = parsed.blocks.get(f"e{k}")
         if tpl is None:
@@ -570,11 +571,25 @@ def _record_chain(chain: Chain, parsed: Any, result: Any, table: LutTable) -> bo
     return ok
 
 
-def _flash_sample(parsed: Any, model_bytes: int) -> list[float]:
-    """(model bytes, const bytes, name bytes, ops, tensors) of one converted chain."""
-    const = sum(t.const_bytes + t.quant_bytes for t in parsed.blocks.values())
-    names = sum(t.name_bytes + t.name_tokens * len(b) for b, t in parsed.blocks.items())
-    return [model_bytes, const, names, parsed.n_ops, parsed.n_tensors]
+def _flash_sample(parsed: Any) -> list[float]:
+    """(lean bytes, exact bytes, ops, tensors, quantization tables) of one converted chain."""
+    from hilnas.lut.flash import sample
+
+    return sample(parsed.lean_bytes, [dataclasses.asdict(t) for t in parsed.blocks.values()],
+                  parsed.n_ops, parsed.n_tensors)
+
+
+def parse_chain_lean(path: Path, op_data_sizes: Any) -> Any:
+    """Attribute the converted (named) model at ``path``; its ``lean_bytes`` are what the
+    convert pipeline would write for it (:func:`hilnas.convert.lean.lean_flatbuffer`,
+    which keeps tensor and op indices, so the attribution holds for the lean model too)."""
+    from hilnas.convert.lean import lean_flatbuffer
+    from hilnas.lut.attribute import parse_chain
+
+    raw = path.read_bytes()
+    parsed = parse_chain(raw, op_data_sizes)
+    parsed.lean_bytes = len(lean_flatbuffer(raw, str(path)))
+    return parsed
 
 
 def print_progress(done: int, total: int, elapsed: float) -> None:

@@ -8,8 +8,9 @@ No torch, no conversion: every figure comes from the table's per-block entries.
   (:mod:`hilnas.lut.segments`), a member's segments are stitched and placed like the
   engine's planner places them (:mod:`hilnas.lut.cplan`, C), plus persistent op data;
   :mod:`hilnas.lut.mirror` over :mod:`hilnas.lut.assemble` is the plain reference;
-* flash: model flatbuffer bytes = a linear fit (over every measured chain) of constant
-  bytes, tensor-name bytes, op and tensor counts; plus the firmware's flash;
+* flash: the lean model flatbuffer's bytes (:mod:`hilnas.lut.flash`: exact constant,
+  scale, shape and zero-point bytes, shared as lean shares them, plus a linear fit over
+  op, tensor and quantization-table counts); plus the firmware's flash;
 * op/tensor counts: exact (constants the converter shares between blocks counted once).
 
 ``predict_many`` is the fast path for search: it splits a member into stages, learns
@@ -31,6 +32,9 @@ import numpy as np
 from hilnas.errors import ConfigError
 from hilnas.lut.assemble import dedup_key
 from hilnas.lut.cplan import SegmentPool
+from hilnas.lut.flash import entry_parts, is_lean, legacy_bytes, weighted_union
+from hilnas.lut.flash import fit as flash_fit
+from hilnas.lut.flash import model_bytes as lean_model_bytes
 from hilnas.lut.keys import entry_keys
 from hilnas.lut.segments import compile_block, stitch
 from hilnas.lut.table import LutMissError, LutTable, StaleTableWarning
@@ -93,13 +97,15 @@ def check_engine_hash(table: LutTable, strict: bool = False) -> None:
     warnings.warn(msg, StaleTableWarning, stacklevel=3)
 
 
-def fit_flash(table: LutTable) -> dict[str, float]:
-    """Least-squares model-bytes fit over the measured chains (intercept, per-op, per-tensor).
+def fit_flash(table: LutTable) -> dict[str, Any]:
+    """The model-bytes fit over the measured chains (:mod:`hilnas.lut.flash`).
 
-    Constant and name bytes enter with coefficient 1 (they are stored verbatim); the rest
-    of a flatbuffer is per-op/per-tensor tables and a fixed header.
+    A table built before lean flatbuffers keeps its unleaned fit: constant and name bytes
+    with coefficient 1, intercept, per op and per tensor.
     """
     samples = np.asarray(table.fits.get("flash_samples", []), dtype=float)
+    if is_lean(table.fits):
+        return flash_fit(samples.reshape(-1, 5))
     if len(samples) < 3:
         return {"intercept": 0.0, "per_op": 0.0, "per_tensor": 0.0, "max_rel_err": 0.0}
     y = samples[:, 0] - samples[:, 1] - samples[:, 2]
@@ -129,6 +135,7 @@ class Predictor:
         self._fast: _FastPath | None = None
         self.pool = SegmentPool()
         self._tensor_info: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._flash_info: dict[str, tuple[int, int, dict[str, int]]] = {}
         self._seg_ids: dict[tuple[str, bool, bool, int], int] = {}
 
     # ------------------------------------------------------------ one member
@@ -203,18 +210,44 @@ class Predictor:
                           keys: Sequence[str | None] | None = None) -> tuple[int, int]:
         shared: set[str] = set()
         own = 0
-        const = names = 0
+        const = names = fixed = n_quant = 0
+        items: dict[str, int] = {}
+        lean = is_lean(self.table.fits)
         for (b, e), k in zip(pairs, keys or [None] * len(pairs), strict=True):
             n_own, shared_keys = self._tensors_of(k, e)
             own += n_own
             shared.update(shared_keys)
-            const += e["const_bytes"] + e.get("quant_bytes", 0)
-            names += e["name_bytes"] + e["name_tokens"] * len(b.name)
+            if lean:
+                f_e, q_e, it = self._flash_parts(k, e)
+                fixed += f_e
+                n_quant += q_e
+                items.update(it)
+            else:
+                const += e["const_bytes"] + e.get("quant_bytes", 0)
+                names += e["name_bytes"] + e["name_tokens"] * len(b.name)
         n_tensors = 1 + own + len(shared)
         n_ops = sum(len(e["ops"]) for _, e in pairs)
         f = self.flash
-        model = const + names + f["intercept"] + f["per_op"] * n_ops + f["per_tensor"] * n_tensors
+        if lean:
+            model = lean_model_bytes(f, fixed + sum(items.values()), n_ops, n_tensors, n_quant)
+        else:
+            model = legacy_bytes(f, const, names, n_ops, n_tensors)
         return n_tensors, round(float(model))
+
+    def _flash_parts(self, key: str | None, e: dict[str, Any]) -> tuple[int, int, dict[str, int]]:
+        """:func:`hilnas.lut.flash.entry_parts` of an entry, computed once per key."""
+        got = self._flash_info.get(key) if key is not None else None
+        if got is None:
+            try:
+                got = entry_parts(e)
+            except KeyError as exc:
+                raise ConfigError(
+                    f"{self.table.path or self.table.space}: entry {key} lacks the lean "
+                    f"flash facts ({exc}); rebuild the table with `hilnas lut build --fresh`"
+                ) from exc
+            if key is not None:
+                self._flash_info[key] = got
+        return got
 
     def _loadable(self, n_ops: int, n_tensors: int) -> bool:
         b = self.budget
@@ -294,7 +327,10 @@ class _FastPath:
         self.cards = [len(k.choices) for k in self.knobs]
         self.tables: dict[str, _StageTable] = {s: _StageTable() for s in self.stages}
         self.shared_bits: dict[str, int] = {}
-        self.entry_info: dict[str, tuple[float, int, int, int, float, int]] = {}
+        self.entry_info: dict[str, tuple[Any, ...]] = {}
+        self.lean = is_lean(pred.table.fits)
+        self.item_bits: dict[str, int] = {}  # shared flash items (hilnas.lut.flash)
+        self.item_weights: list[int] = []
         self.rng = rng
 
     @staticmethod
@@ -333,21 +369,33 @@ class _FastPath:
             ids[j] = sid
         return ids[inv]
 
-    def _entry_info(self, key: str, e: dict[str, Any]) -> tuple[float, int, int, int, float, int]:
-        """(latency, ops, own tensors, shared-constant bit mask, fixed bytes, name tokens)
-        of one table entry, computed once."""
+    def _entry_info(self, key: str, e: dict[str, Any]) -> tuple[Any, ...]:
+        """(latency, ops, own tensors, shared-constant bit mask, fixed bytes, name tokens,
+        quantization tables, shared flash-item bit mask) of one table entry, computed once.
+
+        Old (unleaned) tables: fixed = constant + name bytes, no tables, no items."""
         info = self.entry_info.get(key)
         if info is None:
-            own = mask = 0
+            own = mask = imask = 0
             for t in e["tensors"]:
                 sk = dedup_key(t)
                 if sk is None:
                     own += 1
                 else:
                     mask |= 1 << self.shared_bits.setdefault(sk, len(self.shared_bits))
-            fixed = e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
-            info = (float(e["latency"]), len(e["ops"]), own, mask, float(fixed),
-                    int(e["name_tokens"]))
+            if self.lean:
+                fixed, n_quant, items = self.pred._flash_parts(key, e)
+                for ik, nbytes in items.items():
+                    bit = self.item_bits.setdefault(ik, len(self.item_bits))
+                    if bit == len(self.item_weights):
+                        self.item_weights.append(nbytes)
+                    imask |= 1 << bit
+                tokens = 0
+            else:
+                fixed = e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
+                n_quant, tokens = 0, int(e["name_tokens"])
+            info = (float(e["latency"]), len(e["ops"]), own, mask, float(fixed), tokens,
+                    n_quant, imask)
             self.entry_info[key] = info
         return info
 
@@ -355,20 +403,22 @@ class _FastPath:
         """Add the stage's sums for this member's blocks; returns their dense index."""
         st = self.tables[stage]
         lat = fixed = 0.0
-        n_ops = own = mask = 0
+        n_ops = own = mask = n_quant = imask = 0
         idx = []
         for i, (b, key, e) in enumerate(keyed):
             if self._stage(b.name) != stage:
                 continue
             idx.append(i)
-            i_lat, i_ops, i_own, i_mask, i_fixed, i_tok = self._entry_info(key, e)
+            i_lat, i_ops, i_own, i_mask, i_fixed, i_tok, i_q, i_imask = self._entry_info(key, e)
             lat += i_lat
             n_ops += i_ops
             own += i_own
             mask |= i_mask
             fixed += i_fixed + i_tok * len(b.name)
+            n_quant += i_q
+            imask |= i_imask
         refs = self.pred.segment_keys(keyed, idx[0], idx[-1] + 1) if idx else []
-        return st.add(lat, n_ops, own, fixed, mask, refs)
+        return st.add(lat, n_ops, own, fixed, mask, refs, n_quant, imask)
 
     def _keyed(self, memo: dict[int, Any], vecs: np.ndarray, row: int) -> Any:
         if row not in memo:
@@ -402,17 +452,26 @@ class _FastPath:
         ops = np.zeros(n, dtype=np.int64)
         own = np.zeros(n, dtype=np.int64)
         fixed = np.zeros(n)
+        iwords = max(1, -(-len(self.item_bits) // 64))
         masks = np.zeros((n, words), dtype=np.uint64)
+        imasks = np.zeros((n, iwords), dtype=np.uint64)
+        n_quant = np.zeros(n, dtype=np.int64)
         for st, rows in picks:
-            a = st.arrays(words)
+            a = st.arrays(words, iwords)
             lat += a["lat"][rows]
             ops += a["ops"][rows]
             own += a["own"][rows]
             fixed += a["fixed"][rows]
             masks |= a["mask"][rows]
+            n_quant += a["quant"][rows]
+            imasks |= a["imask"][rows]
         tensors = 1 + own + np.bitwise_count(masks).sum(axis=1, dtype=np.int64)
         f = self.pred.flash
-        model = np.rint(fixed + f["intercept"] + f["per_op"] * ops + f["per_tensor"] * tensors)
+        if self.lean:
+            exact = fixed + weighted_union(imasks, np.asarray(self.item_weights, dtype=float))
+            model = np.rint(lean_model_bytes(f, exact, ops, tensors, n_quant))
+        else:
+            model = np.rint(legacy_bytes(f, fixed, 0.0, ops, tensors))
         b = self.pred.budget
         out = {"latency": lat, "latency_ms": lat * self.pred.unit_ms, "n_ops": ops,
                "n_tensors": tensors, "model_bytes": model.astype(np.int64)}
@@ -461,31 +520,38 @@ class _StageTable:
 
     def __init__(self) -> None:
         self.index: dict[int, int] = {}  # stage key -> dense index
-        self.rows: list[tuple[float, int, int, float, int]] = []
+        self.rows: list[tuple[float, int, int, float, int, int, int]] = []
         self.refs: list[list[tuple[str, bool, bool, int]]] = []  # its blocks' segment keys
         self.seg: list[int] = []  # stage segment in the pool (-1: not compiled yet)
         self._arrays: dict[str, np.ndarray] | None = None
-        self._words = 0
+        self._words: tuple[int, int] = (0, 0)
 
     def add(self, lat: float, ops: int, own: int, fixed: float, mask: int,
-            refs: list[tuple[str, bool, bool, int]]) -> int:
-        self.rows.append((lat, ops, own, fixed, mask))
+            refs: list[tuple[str, bool, bool, int]], n_quant: int = 0, imask: int = 0) -> int:
+        self.rows.append((lat, ops, own, fixed, mask, n_quant, imask))
         self.refs.append(refs)
         self.seg.append(-1)
         self._arrays = None
         return len(self.rows) - 1
 
-    def arrays(self, words: int) -> dict[str, np.ndarray]:
-        if self._arrays is None or self._words != words:
+    def arrays(self, words: int, iwords: int = 1) -> dict[str, np.ndarray]:
+        if self._arrays is None or self._words != (words, iwords):
             r = self.rows
-            mask = np.zeros((len(r), words), dtype=np.uint64)
-            for i, row in enumerate(r):
-                m = row[4]
-                for w in range(words):
-                    mask[i, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
             self._arrays = {"lat": np.array([x[0] for x in r], dtype=float),
                             "ops": np.array([x[1] for x in r], dtype=np.int64),
                             "own": np.array([x[2] for x in r], dtype=np.int64),
-                            "fixed": np.array([x[3] for x in r], dtype=float), "mask": mask}
-            self._words = words
+                            "fixed": np.array([x[3] for x in r], dtype=float),
+                            "mask": _words([x[4] for x in r], words),
+                            "quant": np.array([x[5] for x in r], dtype=np.int64),
+                            "imask": _words([x[6] for x in r], iwords)}
+            self._words = (words, iwords)
         return self._arrays
+
+
+def _words(masks: list[int], words: int) -> np.ndarray:
+    """Python-int bit masks as rows of ``words`` uint64 words (bit i in word i // 64)."""
+    out = np.zeros((len(masks), words), dtype=np.uint64)
+    for i, m in enumerate(masks):
+        for w in range(words):
+            out[i, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+    return out

@@ -3,9 +3,10 @@
 N members are drawn (seeded) and spread over the size range: many random samples are
 sorted by predicted latency and N are taken at evenly spaced ranks, so the check covers
 small and large members, not just the middle. Each member is built (random weights,
-the same BN treatment as the measurement chains), converted with the table's route,
-profiled on one board session, and compared: latency (instructions), arena (bytes, must
-be exact), flash (model bytes), op and tensor counts.
+the same BN treatment as the measurement chains), converted with the table's route and
+leaned as the convert pipeline leans it, profiled on one board session, and compared:
+latency (instructions), arena (bytes, must be exact), flash (lean model bytes), op and
+tensor counts.
 """
 
 from __future__ import annotations
@@ -135,6 +136,19 @@ def convert_member(space_name: str, arch_json: dict[str, Any], route: str, seed:
     return time.monotonic() - t
 
 
+def lean_copy(path: Path) -> Path:
+    """The lean flatbuffer of the converted member at ``path`` (written beside it once):
+    the bytes the convert pipeline writes and a user deploys, so the board's model size,
+    arena and latency are measured on them (:func:`hilnas.convert.lean.lean_flatbuffer`)."""
+    from hilnas.convert.lean import lean_flatbuffer
+    from hilnas.fileio import atomic_write_bytes
+
+    out = path.with_name(path.stem + ".lean.tflite")
+    if not out.exists():
+        atomic_write_bytes(out, lean_flatbuffer(path.read_bytes(), str(path)))
+    return out
+
+
 def convert_members(pred: Predictor, members: list[Any], seed: int, work: Path | None,
                     jobs: int = 1) -> list[Path]:
     """Converted models of ``members`` (member i with weights seed ``seed + i``), from the
@@ -193,7 +207,7 @@ def measure_members(
         for i, (arch, path) in enumerate(zip(members, paths, strict=True)):
             p = pred.predict(arch)
             parsed = parse_chain(path.read_bytes(), table.meta["op_data_sizes"])
-            r = run_on_session(session, path, runs=1, warmup=0, bulk=True)
+            r = run_on_session(session, lean_copy(path), runs=1, warmup=0, bulk=True)
             measured = {"latency": r.latency_median, "arena_bytes": r.arena_bytes,
                         "model_bytes": r.model_bytes, "n_ops": parsed.n_ops,
                         "n_tensors": parsed.n_tensors, "sram_bytes": r.arena_bytes + fw_ram}

@@ -1,0 +1,84 @@
+"""The lean flash model (hilnas.lut.flash) against the real lean flatbuffer writer: what it
+counts once is what ``lean_flatbuffer`` stores once, and a fit on real chains holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import numpy as np
+from hilnas.convert.lean import byte_split, lean_flatbuffer
+from hilnas.lut.build import parse_chain_lean
+from hilnas.lut.flash import LEAN_MODEL, align, entry_parts, exact_part, fit, weighted_union
+
+MODEL = Path(__file__).parent / "data" / "hybrid_smallest_litert.tflite"
+
+
+def _templates(parsed) -> list[dict]:
+    return [dataclasses.asdict(t) for t in parsed.blocks.values()]
+
+
+def test_lean_bytes_are_the_pipeline_writers_and_names_cost_nothing() -> None:
+    raw = MODEL.read_bytes()
+    parsed = parse_chain_lean(MODEL, {})
+    assert parsed.lean_bytes == len(lean_flatbuffer(raw)) < len(raw)
+    # attribution still works on the named file: several blocks, every op owned
+    assert len(parsed.blocks) > 3 and len(parsed.op_block) == parsed.n_ops
+
+
+def test_counted_constants_and_quantization_match_what_lean_stores() -> None:
+    """Constant data and scale/zero-point payloads, shared as the model shares them, equal
+    the lean model's own byte split (quantization: scales a block shares with another
+    block are the only thing counted twice, a few bytes)."""
+    parsed = parse_chain_lean(MODEL, {})
+    split = byte_split(lean_flatbuffer(MODEL.read_bytes()))
+    consts: dict[str, int] = {}
+    scales = zps = 0
+    seen_zp: set[str] = set()
+    for k, tpl in enumerate(_templates(parsed)):
+        tables: set[str] = set()
+        for i, t in enumerate(tpl["tensors"]):
+            if t["const"]:
+                consts[t.get("shared") or t.get("key") or f"{k}.{i}"] = t["data_bytes"]
+            if t.get("qt") and t["qt"] not in tables:
+                tables.add(t["qt"])
+                scales += 4 * t["scale_len"]
+            if t.get("zp") and t["zp"] not in seen_zp:
+                seen_zp.add(t["zp"])
+                zps += 8 * t["zp_len"]
+    assert sum(consts.values()) == split.weights + split.biases + split.constants_other
+    assert split.quantization <= scales + zps <= split.quantization * 1.01
+
+
+def test_shared_items_count_once_per_model() -> None:
+    tpl = max(_templates(parse_chain_lean(MODEL, {})), key=lambda t: len(t["tensors"]))
+    fixed, n_quant, items = entry_parts(tpl)
+    assert fixed > 0 and n_quant > 0
+    assert any(k.startswith("s:") for k in items) and any(k.startswith("z:") for k in items)
+    # two copies of a block (two blocks of one signature): shapes and zero points are
+    # stored once, their own constants and scales twice
+    assert exact_part([tpl, tpl]) == (2 * fixed + sum(items.values()), 2 * n_quant)
+    assert align(1) == 16 and align(32) == 32
+
+
+def test_weighted_union_is_the_weight_sum_of_set_bits() -> None:
+    rng = random.Random(1)
+    n_bits = 150
+    weights = np.array([rng.randrange(1, 500) for _ in range(n_bits)], dtype=float)
+    rows = [rng.getrandbits(n_bits) for _ in range(40)]
+    masks = np.array([[(m >> (64 * w)) & (2**64 - 1) for w in range(3)] for m in rows],
+                     dtype=np.uint64)
+    want = [sum(weights[b] for b in range(n_bits) if m >> b & 1) for m in rows]
+    assert np.allclose(weighted_union(masks, weights), want)
+
+
+def test_fit_recovers_the_per_op_tensor_and_table_bytes() -> None:
+    rng = np.random.default_rng(0)
+    ops, tensors, quant = (rng.integers(5, 300, 30) for _ in range(3))
+    exact = rng.integers(5_000, 300_000, 30)
+    lean = exact + 400 + 20 * ops + 48 * tensors + 22 * quant
+    f = fit(np.column_stack([lean, exact, ops, tensors, quant]).astype(float))
+    assert f["model"] == LEAN_MODEL and f["max_rel_err"] < 1e-9
+    assert np.allclose([f["intercept"], f["per_op"], f["per_tensor"], f["per_quant"]],
+                       [400, 20, 48, 22])
