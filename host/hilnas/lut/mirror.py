@@ -25,12 +25,11 @@ from dataclasses import dataclass
 
 ALIGN = 16
 RESHAPE = "RESHAPE"
-#: Scratch tables: SOFTMAX >= 1024 elements (256 x int32), the NL unary ops >= 256 (256 B),
-#: SQUARED_DIFFERENCE >= 1024 (2 x 256 x int16).
+#: Scratch tables: SOFTMAX >= 1024 elements (256 x int32), SQUARED_DIFFERENCE >= 1024
+#: (2 x 256 x int16). The NL unary ops (HARD_SWISH, LOGISTIC, TANH, RSQRT) keep their
+#: 256-entry table in op data (persistent, sized by the ELF's op data sizes), no scratch.
 SOFTMAX_TABLE_MIN = 1024
-NL_TABLE_MIN = 256
 SQDIFF_TABLE_MIN = 1024
-NL_UNARY = ("HARD_SWISH", "LOGISTIC", "TANH", "RSQRT")
 
 
 def align(n: int) -> int:
@@ -61,8 +60,6 @@ def op_scratch_bytes(op: OpShapes) -> int:
     """Scratch bytes the kernel asks for in prepare()."""
     if op.name == "SOFTMAX":
         return 256 * 4 if _elements(op.in_shapes[0]) >= SOFTMAX_TABLE_MIN else 0
-    if op.name in NL_UNARY:
-        return 256 if _elements(op.in_shapes[0]) >= NL_TABLE_MIN else 0
     if op.name == "SQUARED_DIFFERENCE":
         return 2 * 256 * 2 if _elements(op.out_shapes[0]) >= SQDIFF_TABLE_MIN else 0
     if op.name == "MEAN":
