@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 from hilnas.convert.lean import byte_split, lean_flatbuffer
 from hilnas.lut.build import parse_chain_lean
-from hilnas.lut.flash import LEAN_MODEL, align, entry_parts, exact_part, fit, weighted_union
+from hilnas.lut.flash import (
+    LEAN_MODEL,
+    align,
+    entry_parts,
+    exact_part,
+    fit,
+    weighted_union,
+    zp1_bytes,
+)
 
 MODEL = Path(__file__).parent / "data" / "hybrid_smallest_litert.tflite"
 
@@ -44,21 +52,24 @@ def test_counted_constants_and_quantization_match_what_lean_stores() -> None:
             if t.get("qt") and t["qt"] not in tables:
                 tables.add(t["qt"])
                 scales += 4 * t["scale_len"]
-            if t.get("zp") and t["zp"] not in seen_zp:
+            if t.get("zp") and t["zp"] not in seen_zp and t["zp_len"] > 1:
                 seen_zp.add(t["zp"])
                 zps += 8 * t["zp_len"]
     assert sum(consts.values()) == split.weights + split.biases + split.constants_other
+    ones = {t["zp"] for tpl in _templates(parsed) for t in tpl["tensors"]
+            if t.get("zp_len") == 1}
+    zps += 8 * len(ones)  # one-value zero points: counted here, modelled by the predictor
     assert split.quantization <= scales + zps <= split.quantization * 1.01
 
 
 def test_shared_items_count_once_per_model() -> None:
     tpl = max(_templates(parse_chain_lean(MODEL, {})), key=lambda t: len(t["tensors"]))
-    fixed, n_quant, items = entry_parts(tpl)
+    fixed, n_quant, n_zp1, items = entry_parts(tpl)
     assert fixed > 0 and n_quant > 0
     assert any(k.startswith("s:") for k in items) and any(k.startswith("z:") for k in items)
     # two copies of a block (two blocks of one signature): shapes and zero points are
     # stored once, their own constants and scales twice
-    assert exact_part([tpl, tpl]) == (2 * fixed + sum(items.values()), 2 * n_quant)
+    assert exact_part([tpl, tpl]) == (2 * fixed + sum(items.values()), 2 * n_quant, 2 * n_zp1)
     assert align(1) == 16 and align(32) == 32
 
 
@@ -75,10 +86,10 @@ def test_weighted_union_is_the_weight_sum_of_set_bits() -> None:
 
 def test_fit_recovers_the_per_op_tensor_and_table_bytes() -> None:
     rng = np.random.default_rng(0)
-    ops, tensors, quant = (rng.integers(5, 300, 30) for _ in range(3))
+    ops, tensors, quant, zp1 = (rng.integers(5, 300, 30) for _ in range(4))
     exact = rng.integers(5_000, 300_000, 30)
-    lean = exact + 400 + 20 * ops + 48 * tensors + 22 * quant
-    f = fit(np.column_stack([lean, exact, ops, tensors, quant]).astype(float))
+    lean = exact + zp1_bytes(zp1) + 400 + 20 * ops + 48 * tensors + 22 * quant
+    f = fit(np.column_stack([lean, exact, ops, tensors, quant, zp1]).astype(float))
     assert f["model"] == LEAN_MODEL and f["max_rel_err"] < 1e-9
     assert np.allclose([f["intercept"], f["per_op"], f["per_tensor"], f["per_quant"]],
                        [400, 20, 48, 22])

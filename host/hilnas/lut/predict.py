@@ -105,7 +105,7 @@ def fit_flash(table: LutTable) -> dict[str, Any]:
     """
     samples = np.asarray(table.fits.get("flash_samples", []), dtype=float)
     if is_lean(table.fits):
-        return flash_fit(samples.reshape(-1, 5))
+        return flash_fit(samples.reshape(-1, 6))
     if len(samples) < 3:
         return {"intercept": 0.0, "per_op": 0.0, "per_tensor": 0.0, "max_rel_err": 0.0}
     y = samples[:, 0] - samples[:, 1] - samples[:, 2]
@@ -135,7 +135,7 @@ class Predictor:
         self._fast: _FastPath | None = None
         self.pool = SegmentPool()
         self._tensor_info: dict[str, tuple[int, tuple[str, ...]]] = {}
-        self._flash_info: dict[str, tuple[int, int, dict[str, int]]] = {}
+        self._flash_info: dict[str, tuple[int, int, int, dict[str, int]]] = {}
         self._seg_ids: dict[tuple[str, bool, bool, int], int] = {}
 
     # ------------------------------------------------------------ one member
@@ -210,7 +210,7 @@ class Predictor:
                           keys: Sequence[str | None] | None = None) -> tuple[int, int]:
         shared: set[str] = set()
         own = 0
-        const = names = fixed = n_quant = 0
+        const = names = fixed = n_quant = n_zp1 = 0
         items: dict[str, int] = {}
         lean = is_lean(self.table.fits)
         for (b, e), k in zip(pairs, keys or [None] * len(pairs), strict=True):
@@ -218,9 +218,10 @@ class Predictor:
             own += n_own
             shared.update(shared_keys)
             if lean:
-                f_e, q_e, it = self._flash_parts(k, e)
+                f_e, q_e, z_e, it = self._flash_parts(k, e)
                 fixed += f_e
                 n_quant += q_e
+                n_zp1 += z_e
                 items.update(it)
             else:
                 const += e["const_bytes"] + e.get("quant_bytes", 0)
@@ -229,12 +230,14 @@ class Predictor:
         n_ops = sum(len(e["ops"]) for _, e in pairs)
         f = self.flash
         if lean:
-            model = lean_model_bytes(f, fixed + sum(items.values()), n_ops, n_tensors, n_quant)
+            model = lean_model_bytes(f, fixed + sum(items.values()), n_ops, n_tensors, n_quant,
+                                     n_zp1)
         else:
             model = legacy_bytes(f, const, names, n_ops, n_tensors)
         return n_tensors, round(float(model))
 
-    def _flash_parts(self, key: str | None, e: dict[str, Any]) -> tuple[int, int, dict[str, int]]:
+    def _flash_parts(self, key: str | None, e: dict[str, Any]
+                     ) -> tuple[int, int, int, dict[str, int]]:
         """:func:`hilnas.lut.flash.entry_parts` of an entry, computed once per key."""
         got = self._flash_info.get(key) if key is not None else None
         if got is None:
@@ -384,7 +387,7 @@ class _FastPath:
                 else:
                     mask |= 1 << self.shared_bits.setdefault(sk, len(self.shared_bits))
             if self.lean:
-                fixed, n_quant, items = self.pred._flash_parts(key, e)
+                fixed, n_quant, n_zp1, items = self.pred._flash_parts(key, e)
                 for ik, nbytes in items.items():
                     bit = self.item_bits.setdefault(ik, len(self.item_bits))
                     if bit == len(self.item_weights):
@@ -393,9 +396,9 @@ class _FastPath:
                 tokens = 0
             else:
                 fixed = e["const_bytes"] + e.get("quant_bytes", 0) + e["name_bytes"]
-                n_quant, tokens = 0, int(e["name_tokens"])
+                n_quant, n_zp1, tokens = 0, 0, int(e["name_tokens"])
             info = (float(e["latency"]), len(e["ops"]), own, mask, float(fixed), tokens,
-                    n_quant, imask)
+                    n_quant, imask, n_zp1)
             self.entry_info[key] = info
         return info
 
@@ -403,22 +406,24 @@ class _FastPath:
         """Add the stage's sums for this member's blocks; returns their dense index."""
         st = self.tables[stage]
         lat = fixed = 0.0
-        n_ops = own = mask = n_quant = imask = 0
+        n_ops = own = mask = n_quant = imask = n_zp1 = 0
         idx = []
         for i, (b, key, e) in enumerate(keyed):
             if self._stage(b.name) != stage:
                 continue
             idx.append(i)
-            i_lat, i_ops, i_own, i_mask, i_fixed, i_tok, i_q, i_imask = self._entry_info(key, e)
+            i_lat, i_ops, i_own, i_mask, i_fixed, i_tok, i_q, i_imask, i_z = \
+                self._entry_info(key, e)
             lat += i_lat
             n_ops += i_ops
             own += i_own
             mask |= i_mask
             fixed += i_fixed + i_tok * len(b.name)
             n_quant += i_q
+            n_zp1 += i_z
             imask |= i_imask
         refs = self.pred.segment_keys(keyed, idx[0], idx[-1] + 1) if idx else []
-        return st.add(lat, n_ops, own, fixed, mask, refs, n_quant, imask)
+        return st.add(lat, n_ops, own, fixed, mask, refs, n_quant, imask, n_zp1)
 
     def _keyed(self, memo: dict[int, Any], vecs: np.ndarray, row: int) -> Any:
         if row not in memo:
@@ -456,6 +461,7 @@ class _FastPath:
         masks = np.zeros((n, words), dtype=np.uint64)
         imasks = np.zeros((n, iwords), dtype=np.uint64)
         n_quant = np.zeros(n, dtype=np.int64)
+        n_zp1 = np.zeros(n, dtype=np.int64)
         for st, rows in picks:
             a = st.arrays(words, iwords)
             lat += a["lat"][rows]
@@ -464,12 +470,13 @@ class _FastPath:
             fixed += a["fixed"][rows]
             masks |= a["mask"][rows]
             n_quant += a["quant"][rows]
+            n_zp1 += a["zp1"][rows]
             imasks |= a["imask"][rows]
         tensors = 1 + own + np.bitwise_count(masks).sum(axis=1, dtype=np.int64)
         f = self.pred.flash
         if self.lean:
             exact = fixed + weighted_union(imasks, np.asarray(self.item_weights, dtype=float))
-            model = np.rint(lean_model_bytes(f, exact, ops, tensors, n_quant))
+            model = np.rint(lean_model_bytes(f, exact, ops, tensors, n_quant, n_zp1))
         else:
             model = np.rint(legacy_bytes(f, fixed, 0.0, ops, tensors))
         b = self.pred.budget
@@ -520,15 +527,16 @@ class _StageTable:
 
     def __init__(self) -> None:
         self.index: dict[int, int] = {}  # stage key -> dense index
-        self.rows: list[tuple[float, int, int, float, int, int, int]] = []
+        self.rows: list[tuple[float, int, int, float, int, int, int, int]] = []
         self.refs: list[list[tuple[str, bool, bool, int]]] = []  # its blocks' segment keys
         self.seg: list[int] = []  # stage segment in the pool (-1: not compiled yet)
         self._arrays: dict[str, np.ndarray] | None = None
         self._words: tuple[int, int] = (0, 0)
 
     def add(self, lat: float, ops: int, own: int, fixed: float, mask: int,
-            refs: list[tuple[str, bool, bool, int]], n_quant: int = 0, imask: int = 0) -> int:
-        self.rows.append((lat, ops, own, fixed, mask, n_quant, imask))
+            refs: list[tuple[str, bool, bool, int]], n_quant: int = 0, imask: int = 0,
+            n_zp1: int = 0) -> int:
+        self.rows.append((lat, ops, own, fixed, mask, n_quant, imask, n_zp1))
         self.refs.append(refs)
         self.seg.append(-1)
         self._arrays = None
@@ -543,7 +551,8 @@ class _StageTable:
                             "fixed": np.array([x[3] for x in r], dtype=float),
                             "mask": _words([x[4] for x in r], words),
                             "quant": np.array([x[5] for x in r], dtype=np.int64),
-                            "imask": _words([x[6] for x in r], iwords)}
+                            "imask": _words([x[6] for x in r], iwords),
+                            "zp1": np.array([x[7] for x in r], dtype=np.int64)}
             self._words = (words, iwords)
         return self._arrays
 
