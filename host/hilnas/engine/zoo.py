@@ -168,12 +168,19 @@ MODELS: dict[str, Callable] = {
     "ic_resnet8": ic_resnet8,
     "kws_ds_cnn": kws_ds_cnn,
     "ad_autoencoder": ad_autoencoder,
+    #: The official MLPerf Tiny AD file's quantisation: one scale per dense filter
+    #: (no per-output multipliers, so per-output persistent data shows in the arena).
+    "ad_autoencoder_per_tensor": ad_autoencoder,
     "streaming_wakeword": streaming_wakeword,
     "person_detect": person_detect,
 }
 
 
-def _convert(model, seed: int) -> bytes:
+#: Zoo models converted with per-tensor (not per-channel) FULLY_CONNECTED filters.
+PER_TENSOR_DENSE = frozenset({"ad_autoencoder_per_tensor"})
+
+
+def _convert(model, seed: int, per_tensor_dense: bool = False) -> bytes:
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
@@ -197,6 +204,7 @@ def _convert(model, seed: int) -> bytes:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
     return bytes(conv.convert())
 
 
@@ -211,7 +219,7 @@ def build(name: str, seed: int = 0) -> bytes:
     keras.utils.set_random_seed(seed)
     model = MODELS[name]()
     _randomize_bn(model, np.random.default_rng(seed))
-    data = _convert(model, seed)
+    data = _convert(model, seed, per_tensor_dense=name in PER_TENSOR_DENSE)
     atomic_write_bytes(path, data)
     return data
 
