@@ -14,6 +14,8 @@ checked against TFLM): instructions per inference, exactly repeatable, next to
 issue #9's figures for TFLM with reference kernels and with CMSIS-NN on the same
 board, and the ratio to CMSIS-NN (the goal is < 1).
 
+The JSON also holds each model's instructions summed per op type.
+
 Usage: .venv/bin/python bench/engine.py [--runs 20] [--no-reference] [--no-board]
        [--json out.json]
 Host times on a shared 2-core machine are noisy; instruction counts are not.
@@ -76,14 +78,18 @@ def bench_model(name: str, model: bytes, runs: int) -> dict:
 #: weights). The hybrid has no TFLM figure; its goal is <= 55 M.
 TFLM_REFERENCE_INSTRUCTIONS = {"vww_mobilenet_v1": 552.0e6, "ic_resnet8": 823.9e6,
                                "kws_ds_cnn": 198.5e6, "ad_autoencoder": 2.15e6,
+                               "ad_autoencoder_per_tensor": 2.15e6,
                                "streaming_wakeword": 59.1e6, "person_detect": 525.5e6}
 TFLM_CMSIS_NN_INSTRUCTIONS = {"vww_mobilenet_v1": 23.78e6, "ic_resnet8": 29.78e6,
                               "kws_ds_cnn": 7.58e6, "ad_autoencoder": 0.78e6,
+                              "ad_autoencoder_per_tensor": 0.78e6,
                               "streaming_wakeword": 2.20e6, "person_detect": 22.58e6}
 
 
-def instructions_on_emulated_m4(models: list[tuple[str, bytes]]) -> dict[str, float]:
-    """Instructions per inference of each model on mps2-an386 (one QEMU boot for all)."""
+def instructions_on_emulated_m4(models: list[tuple[str, bytes]]
+                                ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Instructions per inference of each model on mps2-an386 (one QEMU boot for all),
+    and per model the instructions summed per op type (where the time goes)."""
     import tempfile
     from pathlib import Path
 
@@ -91,14 +97,19 @@ def instructions_on_emulated_m4(models: list[tuple[str, bytes]]) -> dict[str, fl
     from hilnas.board.profiles import load_profile
     from hilnas.board.session import open_board
 
-    counts = {}
+    counts: dict[str, float] = {}
+    by_op: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp, open_board(load_profile("mps2-an386")) as session:
         for name, model in models:
             path = Path(tmp) / f"{name}.tflite"
             path.write_bytes(model)
             result = run_on_session(session, path, runs=1, warmup=0, check=True, bulk=True)
             counts[name] = result.latency_median
-    return counts
+            split: dict[str, float] = {}
+            for op in result.ops:
+                split[op.name] = split.get(op.name, 0.0) + op.value
+            by_op[name] = dict(sorted(split.items(), key=lambda kv: -kv[1]))
+    return counts, by_op
 
 
 def code_size() -> int:
@@ -133,9 +144,10 @@ def main() -> int:
     built = [(name, make()) for name, make in models]
     for name, model in built:
         rows.append(bench_model(name, model, args.runs))
-    m4 = {} if args.no_board else instructions_on_emulated_m4(built)
+    m4, m4_ops = ({}, {}) if args.no_board else instructions_on_emulated_m4(built)
     for r in rows:
         r["m4_instructions"] = m4.get(r["model"])
+        r["m4_instructions_by_op"] = m4_ops.get(r["model"])
         r["tflm_reference_m4_instructions"] = TFLM_REFERENCE_INSTRUCTIONS.get(r["model"])
         r["tflm_cmsis_nn_m4_instructions"] = TFLM_CMSIS_NN_INSTRUCTIONS.get(r["model"])
         r["ratio_to_cmsis_nn"] = _ratio(r["m4_instructions"], r["tflm_cmsis_nn_m4_instructions"])
