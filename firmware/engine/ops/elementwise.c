@@ -153,35 +153,46 @@ static inline int32_t ew_add(ew_params d, int32_t x1, int32_t x2)
     return hn_clamp_i32(r, d.act_min, d.act_max);
 }
 
+/* n outputs from a[i * s1], b[i * s2] (strides 0 or 1: one broadcast row). One
+ * loop per kind so that no kind test runs per element. */
+static void ew_row(ew_params p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                   int8_t *out, int32_t n)
+{
+    if (p.kind == EW_ADD) {
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) out[i] = (int8_t)ew_add(p, *a, *b);
+    } else if (p.kind == EW_MUL) {
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) {
+            const int32_t r = p.output_offset +
+                              hn_mbqm_pos((p.input1_offset + *a) * (p.input2_offset + *b),
+                                          p.output_multiplier, p.output_shift);
+            out[i] = (int8_t)hn_clamp_i32(r, p.act_min, p.act_max);
+        }
+    } else {
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) out[i] = (int8_t)ew_one(p, *a, *b);
+    }
+}
+
 static hn_status ew_eval(hn_op_ctx *ctx)
 {
     const ew_data *d = ctx->op_data;
     const ew_params p = ew_params_of(d);
-    const int32_t total = d->total;
     const int8_t *a = (const int8_t *)ctx->inputs[0]->data;
     const int8_t *b = (const int8_t *)ctx->inputs[1]->data;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
-    if (d->same_shape) { /* one loop per kind: ew_one's kind test folds away */
-        if (p.kind == EW_ADD) {
-            for (int32_t i = 0; i < total; ++i) out[i] = (int8_t)ew_add(p, a[i], b[i]);
-        } else if (p.kind == EW_MUL) {
-            for (int32_t i = 0; i < total; ++i) {
-                const int32_t r = p.output_offset +
-                                  hn_mbqm_pos((p.input1_offset + a[i]) * (p.input2_offset + b[i]),
-                                              p.output_multiplier, p.output_shift);
-                out[i] = (int8_t)hn_clamp_i32(r, p.act_min, p.act_max);
-            }
-        } else {
-            for (int32_t i = 0; i < total; ++i) out[i] = (int8_t)ew_one(p, a[i], b[i]);
-        }
+    if (d->same_shape) {
+        ew_row(p, a, 1, b, 1, out, d->total);
         return HN_OK;
     }
+    /* Broadcast: the innermost dim is one row (input strides 0 or 1), the outer
+     * dims advance odometer style once per row. */
+    const int last = d->ndim - 1;
+    const int32_t inner = last >= 0 ? d->out_dims[last] : 1;
+    const int32_t s1 = last >= 0 ? d->stride1[last] : 0, s2 = last >= 0 ? d->stride2[last] : 0;
     int32_t idx[HN_MAX_DIMS] = {0};
     int32_t ia = 0, ib = 0;
-    for (int32_t i = 0; i < total; ++i) {
-        out[i] = (int8_t)ew_one(p, a[ia], b[ib]);
-        /* advance the multi-index, odometer style */
-        for (int k = d->ndim - 1; k >= 0; --k) {
+    for (int32_t o = 0; o + inner <= d->total && inner > 0; o += inner) {
+        ew_row(p, a + ia, s1, b + ib, s2, out + o, inner);
+        for (int k = last - 1; k >= 0; --k) {
             ia += d->stride1[k];
             ib += d->stride2[k];
             if (++idx[k] < d->out_dims[k]) break;
