@@ -139,17 +139,31 @@ static inline int32_t ew_one(ew_params d, int32_t x1, int32_t x2)
     return hn_clamp_i32(r, d.act_min, d.act_max);
 }
 
+/* hn_mbqm_small_fast with the right shift r (0..31) worked out once per eval and
+ * the usual r > 0 case straight-line. */
+static inline int32_t ew_mbqm_r(int32_t x, int32_t multiplier, int32_t r)
+{
+    const int32_t h = (int32_t)(((int64_t)x * multiplier + (1ll << 30)) >> 31);
+    if (__builtin_expect(r > 0, 1)) {
+        return (((h + (h >> 31)) >> (r - 1)) + 1) >> 1;
+    }
+    return h;
+}
+
+static inline int32_t ew_right(int32_t left_shift)
+{
+    return left_shift < 0 ? (left_shift < -31 ? 31 : -left_shift) : 0;
+}
+
 /* ADD with the constant left shift (an immediate shift on the core). */
-static inline int32_t ew_add(ew_params d, int32_t x1, int32_t x2)
+static inline int32_t ew_add(ew_params d, int32_t r1, int32_t r2, int32_t ro, int32_t x1,
+                             int32_t x2)
 {
     const int32_t v1 = d.input1_offset + x1;
     const int32_t v2 = d.input2_offset + x2;
-    const int32_t s1 =
-        hn_mbqm_small_fast(v1 * (1 << ADD_LEFT_SHIFT), d.input1_multiplier, d.input1_shift);
-    const int32_t s2 =
-        hn_mbqm_small_fast(v2 * (1 << ADD_LEFT_SHIFT), d.input2_multiplier, d.input2_shift);
-    const int32_t r =
-        hn_mbqm_small_fast(s1 + s2, d.output_multiplier, d.output_shift) + d.output_offset;
+    const int32_t s1 = ew_mbqm_r(v1 * (1 << ADD_LEFT_SHIFT), d.input1_multiplier, r1);
+    const int32_t s2 = ew_mbqm_r(v2 * (1 << ADD_LEFT_SHIFT), d.input2_multiplier, r2);
+    const int32_t r = ew_mbqm_r(s1 + s2, d.output_multiplier, ro) + d.output_offset;
     return hn_clamp_i32(r, d.act_min, d.act_max);
 }
 
@@ -159,7 +173,11 @@ static void ew_row(ew_params p, const int8_t *a, int32_t s1, const int8_t *b, in
                    int8_t *out, int32_t n)
 {
     if (p.kind == EW_ADD) {
-        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) out[i] = (int8_t)ew_add(p, *a, *b);
+        const int32_t r1 = ew_right(p.input1_shift), r2 = ew_right(p.input2_shift);
+        const int32_t ro = ew_right(p.output_shift);
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) {
+            out[i] = (int8_t)ew_add(p, r1, r2, ro, *a, *b);
+        }
     } else if (p.kind == EW_MUL) {
         for (int32_t i = 0; i < n; ++i, a += s1, b += s2) {
             const int32_t r = p.output_offset +
