@@ -125,7 +125,7 @@ static void conv_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
         }
         for (int k = 0; k < 4; ++k) {
             const int32_t base = full ? d->ch_bias[oc + k]
-                                      : (bias ? hn_read_i32(bias + 4 * (oc + k)) : 0);
+                                      : (bias ? hn_bias_i32(bias + 4 * (oc + k)) : 0);
             op[oc + k] = conv_requantize(d, hn_wrap_add(base, a[k]), oc + k);
         }
     }
@@ -141,7 +141,7 @@ static void conv_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
                 for (int32_t i = 0; i < seg; ++i) a += wr[i] * (xr[i] + off);
             }
         }
-        const int32_t base = full ? d->ch_bias[oc] : (bias ? hn_read_i32(bias + 4 * oc) : 0);
+        const int32_t base = full ? d->ch_bias[oc] : (bias ? hn_bias_i32(bias + 4 * oc) : 0);
         op[oc] = conv_requantize(d, hn_wrap_add(base, a), oc);
     }
 }
@@ -167,7 +167,7 @@ static int32_t conv_general(const hn_conv_data *d, const int8_t *in, const int8_
             acc += hn_dot_s8(wp, xp, n) + d->input_offset * hn_sum_s8(wp, n);
         }
     }
-    return bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc;
+    return bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc;
 }
 
 static hn_status conv_eval(hn_op_ctx *ctx)

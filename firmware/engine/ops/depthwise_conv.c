@@ -131,7 +131,7 @@ static void dw_tail(const hn_conv_data *d, const dw_window *win, const uint8_t *
                 a += *wp * (*xp + o);
             }
         }
-        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_read_i32(bias + 4 * c) : 0);
+        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_bias_i32(bias + 4 * c) : 0);
         op[c] = dw_requantize(d, hn_wrap_add(base, a), c);
     }
 }
@@ -195,7 +195,7 @@ static void dw_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
         int32_t a[4] = {0, 0, 0, 0};
         dw_acc4(&win, c, off, 1, win.nky, win.nkx, a);
         for (int k = 0; k < 4; ++k) {
-            const int32_t base = bias ? hn_read_i32(bias + 4 * (c + k)) : 0;
+            const int32_t base = bias ? hn_bias_i32(bias + 4 * (c + k)) : 0;
             op[c + k] = dw_requantize(d, hn_wrap_add(base, a[k]), c + k);
         }
     }
@@ -219,7 +219,7 @@ static int32_t dw_general(const hn_conv_data *d, const int8_t *in, const int8_t 
             acc += wv * (xv + d->input_offset);
         }
     }
-    return bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc;
+    return bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc;
 }
 
 static hn_status dw_eval(hn_op_ctx *ctx)

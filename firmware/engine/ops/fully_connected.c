@@ -123,27 +123,47 @@ static inline int8_t fc_requantize(const fc_data *d, int32_t acc, int32_t oc)
     return (int8_t)hn_clamp_i32(acc + d->output_offset, d->act_min, d->act_max);
 }
 
+/* Requantisation parameters in locals (the int8 output stores may alias the op
+ * data, which made GCC reload them per output); per-tensor filters use one
+ * multiplier and shift for every output. */
+typedef struct {
+    const int32_t *ch_mult;
+    const int8_t *ch_shift;
+    int32_t mult, shift, out_off, lo, hi;
+} fc_rq;
+
+static inline int8_t fc_rq_apply(fc_rq q, int32_t acc, int32_t oc)
+{
+    acc = q.ch_mult ? hn_mbqm_pos(acc, q.ch_mult[oc], q.ch_shift[oc])
+                    : hn_mbqm_pos(acc, q.mult, q.shift);
+    acc += q.out_off;
+    acc = acc < q.lo ? q.lo : acc;
+    return (int8_t)(acc > q.hi ? q.hi : acc);
+}
+
 /* Filter offset 0 (every int8 filter TFLite writes): four rows share the activation
  * loads, the input offset is added to the activations in int16 lanes (|x + off| <= 255),
  * the raw bias after the sum. */
 static void fc_symmetric_row(const fc_data *d, const int8_t *w, const int8_t *x,
                              const uint8_t *bias, int8_t *y)
 {
-    const int32_t n = d->accum_depth, off = d->input_offset;
+    const int32_t n = d->accum_depth, off = d->input_offset, out_depth = d->out_depth;
+    const fc_rq q = {d->ch_multiplier, d->ch_shift, d->multiplier, d->shift,
+                     d->output_offset, d->act_min, d->act_max};
     int32_t oc = 0;
-    for (; oc + 4 <= d->out_depth; oc += 4) {
+    for (; oc + 4 <= out_depth; oc += 4) {
         int32_t a[4] = {0, 0, 0, 0};
         hn_dot4_s8_off(w + (size_t)oc * n, n, x, n, off, a);
         for (int k = 0; k < 4; ++k) {
-            const int32_t b = bias ? hn_read_i32(bias + 4 * (oc + k)) : 0;
-            y[oc + k] = fc_requantize(d, hn_wrap_add(a[k], b), oc + k);
+            const int32_t b = bias ? hn_bias_i32(bias + 4 * (oc + k)) : 0;
+            y[oc + k] = fc_rq_apply(q, hn_wrap_add(a[k], b), oc + k);
         }
     }
-    for (; oc < d->out_depth; ++oc) {
+    for (; oc < out_depth; ++oc) {
         const int8_t *row = w + (size_t)oc * n;
         int32_t acc = 0;
         for (int32_t k = 0; k < n; ++k) acc += row[k] * (x[k] + off);
-        y[oc] = fc_requantize(d, bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc, oc);
+        y[oc] = fc_rq_apply(q, bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc, oc);
     }
 }
 
@@ -168,7 +188,7 @@ static hn_status fc_eval(hn_op_ctx *ctx)
             for (int32_t k = 0; k < d->accum_depth; ++k) {
                 acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
             }
-            if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
+            if (bias) acc = hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc));
             y[oc] = fc_requantize(d, acc, oc);
         }
     }
