@@ -44,15 +44,16 @@ def _check(model: bytes, expect_op: str, seed: int) -> None:
 @SETTINGS
 @given(batch=st.integers(1, 3), n_in=st.integers(1, 40), n_out=st.integers(1, 20),
        act=st.sampled_from(ACTS), bias=st.booleans(), rng_in=st.floats(0.1, 8.0),
-       seed=st.integers(0, 1000))
-def test_fully_connected(batch, n_in, n_out, act, bias, rng_in, seed) -> None:
+       per_channel=st.booleans(), seed=st.integers(0, 1000))
+def test_fully_connected(batch, n_in, n_out, act, bias, rng_in, per_channel, seed) -> None:
     import tensorflow as tf
 
     w = tf.constant(_weights(seed, (n_in, n_out)))
     b = tf.constant(_weights(seed + 1, (n_out,)))
     f = _act(act)
     model = oplib.convert(lambda x: f(tf.matmul(x, w) + b if bias else tf.matmul(x, w)),
-                          [(batch, n_in)], calib_range=rng_in, seed=seed)
+                          [(batch, n_in)], calib_range=rng_in, seed=seed,
+                          per_channel=per_channel)
     _check(model, "FULLY_CONNECTED", seed)
 
 

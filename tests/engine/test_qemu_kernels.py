@@ -52,12 +52,13 @@ def _dw(seed: int, h: int, w: int, c: int, k: int, stride: int, padding: str,
     return oplib.convert(fn, [(1, h, w, c)], calib_range=2.0, seed=seed)
 
 
-def _fc(seed: int, batch: int, n_in: int, n_out: int) -> bytes:
+def _fc(seed: int, batch: int, n_in: int, n_out: int, per_channel: bool = True) -> bytes:
     import tensorflow as tf
 
     kern = tf.constant(_w(seed, (n_in, n_out)))
     bias = tf.constant(_w(seed + 1, (n_out,)))
-    return oplib.convert(lambda x: tf.matmul(x, kern) + bias, [(batch, n_in)], seed=seed)
+    return oplib.convert(lambda x: tf.nn.relu(tf.matmul(x, kern) + bias), [(batch, n_in)],
+                         seed=seed, per_channel=per_channel)
 
 
 def _bmm(seed: int, sa: tuple[int, ...], sb: tuple[int, ...]) -> bytes:
@@ -78,6 +79,7 @@ CASES = {
     "dw3x3_same_dil2_c4": lambda: _dw(8, 8, 8, 4, 3, 1, "SAME", dil=2),
     "dw3x3_mult2_c3": lambda: _dw(9, 6, 6, 3, 3, 1, "SAME", mult=2),
     "fc_b3_37x11": lambda: _fc(10, 3, 37, 11),
+    "fc_per_tensor_b2_45x10": lambda: _fc(12, 2, 45, 10, per_channel=False),
     "batch_matmul_d13_c7": lambda: _bmm(11, (2, 5, 13), (2, 13, 7)),
 }
 

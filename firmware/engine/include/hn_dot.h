@@ -66,6 +66,20 @@ static inline int32_t hn_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
                 : [w] "r"(WP), [o] "r"(OFF), [p] "r"(XA), [q] "r"(XB)                      \
                 : "memory");                                                               \
     } while (0)
+/* HN_MAC4_ROW at offset 0: no register holding a zero offset (frees one for the
+ * loop, which otherwise spilled its end pointer). */
+#define HN_MAC4_ROW0(ACC, WP, XA, XB)                                                      \
+    do {                                                                                   \
+        int32_t t_, u_;                                                                    \
+        __asm__("ldr %[t], [%[w]]\n\t"                                                    \
+                "sxtb16 %[u], %[t]\n\t"                                                  \
+                "smlad %[a], %[u], %[p], %[a]\n\t"                                       \
+                "sxtb16 %[t], %[t], ror #8\n\t"                                          \
+                "smlad %[a], %[t], %[q], %[a]"                                            \
+                : [a] "+r"(ACC), [t] "=&r"(t_), [u] "=&r"(u_)                              \
+                : [w] "r"(WP), [p] "r"(XA), [q] "r"(XB)                                    \
+                : "memory");                                                               \
+    } while (0)
 #endif
 
 /* Four dot products sharing one activation vector: rows w, w + stride,
@@ -83,7 +97,6 @@ static inline __attribute__((always_inline)) void hn_dot4_s8_any(const int8_t *w
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
     const int32_t off2 = (int32_t)(((uint32_t)off & 0xFFFFu) | ((uint32_t)off << 16));
     const int8_t *wa = w, *wb = w + 2 * stride;
-    const int32_t zero = 0;
     for (; i + 4 <= n; i += 4, wa += 4, wb += 4) {
         uint32_t xv;
         memcpy(&xv, x + i, 4); /* unaligned LDR: fine on v7-M/v8-M Main */
@@ -92,9 +105,9 @@ static inline __attribute__((always_inline)) void hn_dot4_s8_any(const int8_t *w
             x02 = __sadd16(x02, off2);
             x13 = __sadd16(x13, off2);
         }
-        HN_MAC4_ROW(a0, wa, zero, x02, x13);
+        HN_MAC4_ROW0(a0, wa, x02, x13);
         HN_MAC4_ROW(a1, wa, stride, x02, x13);
-        HN_MAC4_ROW(a2, wb, zero, x02, x13);
+        HN_MAC4_ROW0(a2, wb, x02, x13);
         HN_MAC4_ROW(a3, wb, stride, x02, x13);
     }
 #endif

@@ -6,6 +6,8 @@
 #ifndef HN_KERNEL_UTIL_H
 #define HN_KERNEL_UTIL_H
 
+#include <string.h>
+
 #include "hn_op.h"
 #include "hn_qmath.h"
 
@@ -27,6 +29,19 @@ hn_status hn_fused_activation(hn_op_ctx *ctx, int32_t act, const hn_tensor *out,
                               int32_t *act_min, int32_t *act_max);
 /* Bytes per element of a tensor type (0 if unknown). */
 uint32_t hn_type_size(int32_t type);
+
+/* hn_read_i32 inline for eval's per-output bias reads (one unaligned LDR on a
+ * little-endian core instead of a call and four byte loads). */
+static inline int32_t hn_bias_i32(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
+    return hn_read_i32(p);
+#endif
+}
 
 #ifdef __cplusplus
 }

@@ -47,8 +47,7 @@ static hn_status conv_prepare(hn_op_ctx *ctx)
 
 static inline int8_t conv_requantize(const hn_conv_data *d, int32_t acc, int32_t oc)
 {
-    acc = hn_mbqm_pos(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
-    return (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+    return hn_ch_rq_apply(hn_ch_rq_of(d), acc, oc);
 }
 
 static inline int32_t ceil_div_pos(int32_t a, int32_t b) { return (a + b - 1) / b; }
@@ -63,6 +62,7 @@ static void conv_full_pixel(const hn_conv_data *d, const int8_t *xbase, const in
     const int32_t row = d->k_w * d->in_c;
     const int32_t per_oc = d->k_h * row;
     const size_t xrow_step = (size_t)d->dil_h * d->in_w * d->in_c;
+    const hn_ch_rq q = hn_ch_rq_of(d);
     int32_t oc = 0;
     for (; oc + 4 <= d->out_c; oc += 4) {
         int32_t a[4] = {0, 0, 0, 0};
@@ -70,10 +70,10 @@ static void conv_full_pixel(const hn_conv_data *d, const int8_t *xbase, const in
         for (int32_t k = 0; k < d->k_h; ++k) {
             hn_dot4_s8(wp + (size_t)k * row, per_oc, xbase + k * xrow_step, row, a);
         }
-        op[oc] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc], a[0]), oc);
-        op[oc + 1] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + 1], a[1]), oc + 1);
-        op[oc + 2] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + 2], a[2]), oc + 2);
-        op[oc + 3] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc + 3], a[3]), oc + 3);
+        op[oc] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[oc], a[0]), oc);
+        op[oc + 1] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[oc + 1], a[1]), oc + 1);
+        op[oc + 2] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[oc + 2], a[2]), oc + 2);
+        op[oc + 3] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[oc + 3], a[3]), oc + 3);
     }
     for (; oc < d->out_c; ++oc) {
         int32_t a = 0;
@@ -81,7 +81,7 @@ static void conv_full_pixel(const hn_conv_data *d, const int8_t *xbase, const in
         for (int32_t k = 0; k < d->k_h; ++k) {
             a += hn_dot_s8(wp + (size_t)k * row, xbase + k * xrow_step, row);
         }
-        op[oc] = conv_requantize(d, hn_wrap_add(d->ch_bias[oc], a), oc);
+        op[oc] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[oc], a), oc);
     }
 }
 
@@ -125,7 +125,7 @@ static void conv_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
         }
         for (int k = 0; k < 4; ++k) {
             const int32_t base = full ? d->ch_bias[oc + k]
-                                      : (bias ? hn_read_i32(bias + 4 * (oc + k)) : 0);
+                                      : (bias ? hn_bias_i32(bias + 4 * (oc + k)) : 0);
             op[oc + k] = conv_requantize(d, hn_wrap_add(base, a[k]), oc + k);
         }
     }
@@ -141,7 +141,7 @@ static void conv_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
                 for (int32_t i = 0; i < seg; ++i) a += wr[i] * (xr[i] + off);
             }
         }
-        const int32_t base = full ? d->ch_bias[oc] : (bias ? hn_read_i32(bias + 4 * oc) : 0);
+        const int32_t base = full ? d->ch_bias[oc] : (bias ? hn_bias_i32(bias + 4 * oc) : 0);
         op[oc] = conv_requantize(d, hn_wrap_add(base, a), oc);
     }
 }
@@ -167,7 +167,7 @@ static int32_t conv_general(const hn_conv_data *d, const int8_t *in, const int8_
             acc += hn_dot_s8(wp, xp, n) + d->input_offset * hn_sum_s8(wp, n);
         }
     }
-    return bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc;
+    return bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc;
 }
 
 static hn_status conv_eval(hn_op_ctx *ctx)

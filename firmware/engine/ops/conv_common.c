@@ -96,7 +96,9 @@ hn_status hn_conv_multipliers(hn_op_ctx *ctx, hn_conv_data *d)
         double m = (double)in->scale * (double)hn_tensor_scale(w, (uint32_t)c) / (double)out->scale;
         int sh = 0;
         hn_quantize_multiplier(m, &d->ch_multiplier[c], &sh);
-        d->ch_shift[c] = (int8_t)(sh < -127 ? -127 : (sh > 127 ? 127 : sh));
+        /* hn_mbqm_pos shifts by at most 31 either way: clamping here gives the same
+         * bits and lets hn_ch_rq_apply shift by ~shift without its own clamp. */
+        d->ch_shift[c] = (int8_t)(sh < -31 ? -31 : (sh > 31 ? 31 : sh));
     }
     return HN_OK;
 }

@@ -59,8 +59,7 @@ static hn_status dw_prepare(hn_op_ctx *ctx)
 
 static inline int8_t dw_requantize(const hn_conv_data *d, int32_t acc, int32_t oc)
 {
-    acc = hn_mbqm_pos(acc, d->ch_multiplier[oc], d->ch_shift[oc]) + d->output_offset;
-    return (int8_t)hn_clamp_i32(acc, d->act_min, d->act_max);
+    return hn_ch_rq_apply(hn_ch_rq_of(d), acc, oc);
 }
 
 static inline int32_t ceil_div_pos(int32_t a, int32_t b) { return (a + b - 1) / b; }
@@ -132,7 +131,7 @@ static void dw_tail(const hn_conv_data *d, const dw_window *win, const uint8_t *
                 a += *wp * (*xp + o);
             }
         }
-        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_read_i32(bias + 4 * c) : 0);
+        const int32_t base = full ? d->ch_bias[c] : (bias ? hn_bias_i32(bias + 4 * c) : 0);
         op[c] = dw_requantize(d, hn_wrap_add(base, a), c);
     }
 }
@@ -142,18 +141,20 @@ static void dw_tail(const hn_conv_data *d, const dw_window *win, const uint8_t *
 static void dw_full_pixel(const hn_conv_data *d, const dw_window *win, int8_t *op)
 {
     const int is3x3 = d->k_h == 3 && d->k_w == 3;
+    const hn_ch_rq q = hn_ch_rq_of(d);
+    const dw_window wl = *win; /* locals: the output stores may alias the window */
     int32_t c = 0;
     for (; c + 4 <= d->out_c; c += 4) {
         int32_t a[4] = {0, 0, 0, 0};
         if (is3x3) { /* MobileNet's case */
-            dw_acc4(win, c, 0, 0, 3, 3, a);
+            dw_acc4(&wl, c, 0, 0, 3, 3, a);
         } else {
-            dw_acc4(win, c, 0, 0, win->nky, win->nkx, a);
+            dw_acc4(&wl, c, 0, 0, wl.nky, wl.nkx, a);
         }
-        op[c] = dw_requantize(d, hn_wrap_add(d->ch_bias[c], a[0]), c);
-        op[c + 1] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 1], a[1]), c + 1);
-        op[c + 2] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 2], a[2]), c + 2);
-        op[c + 3] = dw_requantize(d, hn_wrap_add(d->ch_bias[c + 3], a[3]), c + 3);
+        op[c] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[c], a[0]), c);
+        op[c + 1] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[c + 1], a[1]), c + 1);
+        op[c + 2] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[c + 2], a[2]), c + 2);
+        op[c + 3] = hn_ch_rq_apply(q, hn_wrap_add(q.bias[c + 3], a[3]), c + 3);
     }
     dw_tail(d, win, NULL, 1, c, op);
 }
@@ -194,7 +195,7 @@ static void dw_pixel(const hn_conv_data *d, const int8_t *in, const int8_t *w,
         int32_t a[4] = {0, 0, 0, 0};
         dw_acc4(&win, c, off, 1, win.nky, win.nkx, a);
         for (int k = 0; k < 4; ++k) {
-            const int32_t base = bias ? hn_read_i32(bias + 4 * (c + k)) : 0;
+            const int32_t base = bias ? hn_bias_i32(bias + 4 * (c + k)) : 0;
             op[c + k] = dw_requantize(d, hn_wrap_add(base, a[k]), c + k);
         }
     }
@@ -218,7 +219,7 @@ static int32_t dw_general(const hn_conv_data *d, const int8_t *in, const int8_t 
             acc += wv * (xv + d->input_offset);
         }
     }
-    return bias ? hn_wrap_add(acc, hn_read_i32(bias + 4 * oc)) : acc;
+    return bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc;
 }
 
 static hn_status dw_eval(hn_op_ctx *ctx)

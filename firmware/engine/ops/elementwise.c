@@ -100,60 +100,117 @@ static hn_status add_prepare(hn_op_ctx *ctx) { return ew_prepare(ctx, EW_ADD); }
 static hn_status sub_prepare(hn_op_ctx *ctx) { return ew_prepare(ctx, EW_SUB); }
 static hn_status mul_prepare(hn_op_ctx *ctx) { return ew_prepare(ctx, EW_MUL); }
 
-static inline int32_t ew_one(const ew_data *d, int32_t x1, int32_t x2)
+/* The per-element parameters, copied into locals once per eval: the int8 output
+ * stores may alias anything, so reading them through the op data made GCC reload
+ * about ten words per element. */
+typedef struct {
+    int32_t kind, input1_offset, input2_offset, output_offset;
+    int32_t input1_multiplier, input2_multiplier, output_multiplier;
+    int32_t input1_shift, input2_shift, output_shift, left_shift;
+    int32_t act_min, act_max;
+} ew_params;
+
+static inline ew_params ew_params_of(const ew_data *d)
 {
-    const int32_t v1 = d->input1_offset + x1;
-    const int32_t v2 = d->input2_offset + x2;
+    ew_params p = {d->kind, d->input1_offset, d->input2_offset, d->output_offset,
+                   d->input1_multiplier, d->input2_multiplier, d->output_multiplier,
+                   d->input1_shift, d->input2_shift, d->output_shift, d->left_shift,
+                   d->act_min, d->act_max};
+    return p;
+}
+
+static inline int32_t ew_one(ew_params d, int32_t x1, int32_t x2)
+{
+    const int32_t v1 = d.input1_offset + x1;
+    const int32_t v2 = d.input2_offset + x2;
     int32_t r;
     /* The multipliers come from Quantize* helpers (never INT32_MIN), so the
      * fast forms give TFLM's bits. */
-    if (d->kind == EW_MUL) {
-        r = d->output_offset + hn_mbqm_pos(v1 * v2, d->output_multiplier, d->output_shift);
+    if (d.kind == EW_MUL) {
+        r = d.output_offset + hn_mbqm_pos(v1 * v2, d.output_multiplier, d.output_shift);
     } else {
-        const int32_t s1 = hn_mbqm_small_fast(v1 * (1 << d->left_shift), d->input1_multiplier,
-                                              d->input1_shift);
-        const int32_t s2 = hn_mbqm_small_fast(v2 * (1 << d->left_shift), d->input2_multiplier,
-                                              d->input2_shift);
-        const int32_t raw = d->kind == EW_ADD ? s1 + s2 : s1 - s2;
-        r = hn_mbqm_small_fast(raw, d->output_multiplier, d->output_shift) + d->output_offset;
+        const int32_t s1 = hn_mbqm_small_fast(v1 * (1 << d.left_shift), d.input1_multiplier,
+                                              d.input1_shift);
+        const int32_t s2 = hn_mbqm_small_fast(v2 * (1 << d.left_shift), d.input2_multiplier,
+                                              d.input2_shift);
+        const int32_t raw = d.kind == EW_ADD ? s1 + s2 : s1 - s2;
+        r = hn_mbqm_small_fast(raw, d.output_multiplier, d.output_shift) + d.output_offset;
     }
-    return hn_clamp_i32(r, d->act_min, d->act_max);
+    return hn_clamp_i32(r, d.act_min, d.act_max);
+}
+
+/* hn_mbqm_small_fast with the right shift r (0..31) worked out once per eval and
+ * the usual r > 0 case straight-line. */
+static inline int32_t ew_mbqm_r(int32_t x, int32_t multiplier, int32_t r)
+{
+    const int32_t h = (int32_t)(((int64_t)x * multiplier + (1ll << 30)) >> 31);
+    if (__builtin_expect(r > 0, 1)) {
+        return (((h + (h >> 31)) >> (r - 1)) + 1) >> 1;
+    }
+    return h;
+}
+
+static inline int32_t ew_right(int32_t left_shift)
+{
+    return left_shift < 0 ? (left_shift < -31 ? 31 : -left_shift) : 0;
 }
 
 /* ADD with the constant left shift (an immediate shift on the core). */
-static inline int32_t ew_add(const ew_data *d, int32_t x1, int32_t x2)
+static inline int32_t ew_add(ew_params d, int32_t r1, int32_t r2, int32_t ro, int32_t x1,
+                             int32_t x2)
 {
-    const int32_t v1 = d->input1_offset + x1;
-    const int32_t v2 = d->input2_offset + x2;
-    const int32_t s1 =
-        hn_mbqm_small_fast(v1 * (1 << ADD_LEFT_SHIFT), d->input1_multiplier, d->input1_shift);
-    const int32_t s2 =
-        hn_mbqm_small_fast(v2 * (1 << ADD_LEFT_SHIFT), d->input2_multiplier, d->input2_shift);
-    const int32_t r =
-        hn_mbqm_small_fast(s1 + s2, d->output_multiplier, d->output_shift) + d->output_offset;
-    return hn_clamp_i32(r, d->act_min, d->act_max);
+    const int32_t v1 = d.input1_offset + x1;
+    const int32_t v2 = d.input2_offset + x2;
+    const int32_t s1 = ew_mbqm_r(v1 * (1 << ADD_LEFT_SHIFT), d.input1_multiplier, r1);
+    const int32_t s2 = ew_mbqm_r(v2 * (1 << ADD_LEFT_SHIFT), d.input2_multiplier, r2);
+    const int32_t r = ew_mbqm_r(s1 + s2, d.output_multiplier, ro) + d.output_offset;
+    return hn_clamp_i32(r, d.act_min, d.act_max);
+}
+
+/* n outputs from a[i * s1], b[i * s2] (strides 0 or 1: one broadcast row). One
+ * loop per kind so that no kind test runs per element. */
+static void ew_row(ew_params p, const int8_t *a, int32_t s1, const int8_t *b, int32_t s2,
+                   int8_t *out, int32_t n)
+{
+    if (p.kind == EW_ADD) {
+        const int32_t r1 = ew_right(p.input1_shift), r2 = ew_right(p.input2_shift);
+        const int32_t ro = ew_right(p.output_shift);
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) {
+            out[i] = (int8_t)ew_add(p, r1, r2, ro, *a, *b);
+        }
+    } else if (p.kind == EW_MUL) {
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) {
+            const int32_t r = p.output_offset +
+                              hn_mbqm_pos((p.input1_offset + *a) * (p.input2_offset + *b),
+                                          p.output_multiplier, p.output_shift);
+            out[i] = (int8_t)hn_clamp_i32(r, p.act_min, p.act_max);
+        }
+    } else {
+        for (int32_t i = 0; i < n; ++i, a += s1, b += s2) out[i] = (int8_t)ew_one(p, *a, *b);
+    }
 }
 
 static hn_status ew_eval(hn_op_ctx *ctx)
 {
     const ew_data *d = ctx->op_data;
+    const ew_params p = ew_params_of(d);
     const int8_t *a = (const int8_t *)ctx->inputs[0]->data;
     const int8_t *b = (const int8_t *)ctx->inputs[1]->data;
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
-    if (d->same_shape) { /* one loop per kind: ew_one's kind test folds away */
-        if (d->kind == EW_ADD) {
-            for (int32_t i = 0; i < d->total; ++i) out[i] = (int8_t)ew_add(d, a[i], b[i]);
-        } else {
-            for (int32_t i = 0; i < d->total; ++i) out[i] = (int8_t)ew_one(d, a[i], b[i]);
-        }
+    if (d->same_shape) {
+        ew_row(p, a, 1, b, 1, out, d->total);
         return HN_OK;
     }
+    /* Broadcast: the innermost dim is one row (input strides 0 or 1), the outer
+     * dims advance odometer style once per row. */
+    const int last = d->ndim - 1;
+    const int32_t inner = last >= 0 ? d->out_dims[last] : 1;
+    const int32_t s1 = last >= 0 ? d->stride1[last] : 0, s2 = last >= 0 ? d->stride2[last] : 0;
     int32_t idx[HN_MAX_DIMS] = {0};
     int32_t ia = 0, ib = 0;
-    for (int32_t i = 0; i < d->total; ++i) {
-        out[i] = (int8_t)ew_one(d, a[ia], b[ib]);
-        /* advance the multi-index, odometer style */
-        for (int k = d->ndim - 1; k >= 0; --k) {
+    for (int32_t o = 0; o + inner <= d->total && inner > 0; o += inner) {
+        ew_row(p, a + ia, s1, b + ib, s2, out + o, inner);
+        for (int k = last - 1; k >= 0; --k) {
             ia += d->stride1[k];
             ib += d->stride2[k];
             if (++idx[k] < d->out_dims[k]) break;

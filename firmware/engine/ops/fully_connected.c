@@ -15,7 +15,6 @@ typedef struct {
     int32_t shift;
     int32_t *ch_multiplier; /* per-channel, or NULL */
     int8_t *ch_shift;
-    int32_t *ch_bias;       /* bias + input_offset * sum(row): constant filter, offset 0 */
 } fc_data;
 
 static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
@@ -45,7 +44,7 @@ static hn_status fc_check_shapes(hn_op_ctx *ctx, fc_data *d)
     if (bias != NULL) {
         hn_status s = hn_check_type(ctx, bias, HN_TYPE_INT32, "bias");
         if (s != HN_OK) return s;
-        if (!bias->is_const) { /* folded into ch_bias in prepare */
+        if (!bias->is_const) { /* a run-time bias is not supported (TFLite never writes one) */
             return hn_op_error(ctx, HN_ERR_UNSUPPORTED_OPTION, "bias must be constant");
         }
         if (hn_num_elements(bias) != d->out_depth) {
@@ -88,22 +87,6 @@ static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
     return HN_OK;
 }
 
-/* Exact integer algebra: sum(w * (x + io)) + b == dot(w, x) + (b + io * sum(w)). */
-static hn_status fc_fold_bias(hn_op_ctx *ctx, fc_data *d)
-{
-    const hn_tensor *w = ctx->inputs[1];
-    const hn_tensor *bt = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
-    d->ch_bias = hn_alloc_persistent(ctx, 4u * (uint32_t)d->out_depth);
-    if (d->ch_bias == NULL) return HN_ERR_ARENA_TOO_SMALL;
-    for (int32_t oc = 0; oc < d->out_depth; ++oc) {
-        int32_t s = hn_sum_s8((const int8_t *)w->data + (size_t)oc * d->accum_depth,
-                              d->accum_depth);
-        int32_t b = bt ? hn_read_i32(bt->data + 4 * oc) : 0;
-        d->ch_bias[oc] = hn_wrap_add(b, s * d->input_offset);
-    }
-    return HN_OK;
-}
-
 static hn_status fc_prepare(hn_op_ctx *ctx)
 {
     fc_data *d = ctx->op_data;
@@ -126,12 +109,11 @@ static hn_status fc_prepare(hn_op_ctx *ctx)
     d->input_offset = -in->zero_point;
     d->filter_offset = -w->zero_point;
     d->output_offset = out->zero_point;
-    hn_status sm = fc_multipliers(ctx, d);
-    if (sm != HN_OK && sm != HN_ERR_ARENA_TOO_SMALL) return sm;
-    /* A filter computed at run time (attention's probabilities x values, as litert
-     * lowers it) has no data at prepare: the bias is not folded, eval adds offsets. */
-    hn_status sb = d->filter_offset == 0 && w->is_const ? fc_fold_bias(ctx, d) : HN_OK;
-    return sm != HN_OK ? sm : sb;
+    /* No per-output data beyond TFLM's (per-channel multipliers and shifts): a
+     * folded bias (b + input_offset * sum(row)) would cost 4 bytes per output in
+     * the arena, twice TFLM's arena on the per-tensor MLPerf AD autoencoder. The
+     * offset is added to the activations in the dot product instead. */
+    return fc_multipliers(ctx, d);
 }
 
 static inline int8_t fc_requantize(const fc_data *d, int32_t acc, int32_t oc)
@@ -141,22 +123,47 @@ static inline int8_t fc_requantize(const fc_data *d, int32_t acc, int32_t oc)
     return (int8_t)hn_clamp_i32(acc + d->output_offset, d->act_min, d->act_max);
 }
 
-/* Constant filter, offset folded into ch_bias: four rows share the activation loads. */
-static void fc_folded_row(const fc_data *d, const int8_t *w, const int8_t *x, int8_t *y)
+/* Requantisation parameters in locals (the int8 output stores may alias the op
+ * data, which made GCC reload them per output); per-tensor filters use one
+ * multiplier and shift for every output. */
+typedef struct {
+    const int32_t *ch_mult;
+    const int8_t *ch_shift;
+    int32_t mult, shift, out_off, lo, hi;
+} fc_rq;
+
+static inline int8_t fc_rq_apply(fc_rq q, int32_t acc, int32_t oc)
 {
-    const int32_t n = d->accum_depth;
+    acc = q.ch_mult ? hn_mbqm_pos(acc, q.ch_mult[oc], q.ch_shift[oc])
+                    : hn_mbqm_pos(acc, q.mult, q.shift);
+    acc += q.out_off;
+    acc = acc < q.lo ? q.lo : acc;
+    return (int8_t)(acc > q.hi ? q.hi : acc);
+}
+
+/* Filter offset 0 (every int8 filter TFLite writes): four rows share the activation
+ * loads, the input offset is added to the activations in int16 lanes (|x + off| <= 255),
+ * the raw bias after the sum. */
+static void fc_symmetric_row(const fc_data *d, const int8_t *w, const int8_t *x,
+                             const uint8_t *bias, int8_t *y)
+{
+    const int32_t n = d->accum_depth, off = d->input_offset, out_depth = d->out_depth;
+    const fc_rq q = {d->ch_multiplier, d->ch_shift, d->multiplier, d->shift,
+                     d->output_offset, d->act_min, d->act_max};
     int32_t oc = 0;
-    for (; oc + 4 <= d->out_depth; oc += 4) {
-        const int8_t *r = w + (size_t)oc * n;
+    for (; oc + 4 <= out_depth; oc += 4) {
         int32_t a[4] = {0, 0, 0, 0};
-        hn_dot4_s8(r, n, x, n, a);
+        hn_dot4_s8_off(w + (size_t)oc * n, n, x, n, off, a);
         for (int k = 0; k < 4; ++k) {
-            y[oc + k] = fc_requantize(d, hn_wrap_add(d->ch_bias[oc + k], a[k]), oc + k);
+            const int32_t b = bias ? hn_bias_i32(bias + 4 * (oc + k)) : 0;
+            y[oc + k] = fc_rq_apply(q, hn_wrap_add(a[k], b), oc + k);
         }
     }
-    for (; oc < d->out_depth; ++oc) {
-        const int32_t acc = hn_dot_s8(w + (size_t)oc * n, x, n);
-        y[oc] = fc_requantize(d, hn_wrap_add(d->ch_bias[oc], acc), oc);
+    for (; oc < out_depth; ++oc) {
+        const int8_t *row = w + (size_t)oc * n;
+        int32_t acc = 0;
+        for (int32_t k = 0; k < n; ++k) acc += row[k] * (x[k] + off);
+        y[oc] = fc_rq_apply(q, bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc, oc);
     }
 }
 
@@ -171,8 +178,8 @@ static hn_status fc_eval(hn_op_ctx *ctx)
     for (int32_t b = 0; b < d->batches; ++b) {
         const int8_t *x = in + (size_t)b * d->accum_depth;
         int8_t *y = out + (size_t)b * d->out_depth;
-        if (d->ch_bias != NULL) {
-            fc_folded_row(d, w, x, y);
+        if (d->filter_offset == 0) {
+            fc_symmetric_row(d, w, x, bias, y);
             continue;
         }
         for (int32_t oc = 0; oc < d->out_depth; ++oc) {
@@ -181,7 +188,7 @@ static hn_status fc_eval(hn_op_ctx *ctx)
             for (int32_t k = 0; k < d->accum_depth; ++k) {
                 acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
             }
-            if (bias) acc = hn_wrap_add(acc, hn_read_i32(bias + 4 * oc));
+            if (bias) acc = hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc));
             y[oc] = fc_requantize(d, acc, oc);
         }
     }

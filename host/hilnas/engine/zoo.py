@@ -1,7 +1,8 @@
 """MLPerf Tiny architectures with random weights, converted to full int8.
 
-The engine is judged on the four MLPerf Tiny int8 models (VWW MobileNetV1-0.25,
-IC ResNet-8, KWS DS-CNN, AD autoencoder); their weights do not matter for
+The engine is judged on the MLPerf Tiny int8 models (VWW MobileNetV1-0.25,
+IC ResNet-8, KWS DS-CNN, AD autoencoder, streaming wake word 1-D DS-CNN) and
+TFLM's person_detect (MobileNetV1-0.25 on grey 96x96 images); their weights do not matter for
 bit-exactness or arena size, so they are built here with Keras, seeded random
 weights and random BatchNorm statistics, and quantized with the standard
 TFLiteConverter (int8 I/O). Converted models are cached under
@@ -119,15 +120,67 @@ def ad_autoencoder():
     return keras.Model(inp, L.Dense(640)(x))
 
 
+def streaming_wakeword():
+    """1-D DS-CNN ("DS-TCN"), 30x1x40 input, 3 classes (MLPerf Tiny streaming wake word).
+
+    Four blocks of a (k, 1) depthwise convolution over time (valid padding,
+    k = 3, 5, 10, 15) and a 1x1 convolution (128, 128, 128, 32 filters) with
+    BatchNorm and ReLU; the time axis shrinks 30 -> 28 -> 24 -> 15 -> 1, so the
+    head is a flatten and a 3-way dense layer with softmax.
+    """
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input((30, 1, 40), batch_size=1)
+    x = inp
+    for kernel, filters in ((3, 128), (5, 128), (10, 128), (15, 32)):
+        x = L.DepthwiseConv2D((kernel, 1), padding="valid", use_bias=False)(x)
+        x = L.Conv2D(filters, 1, use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        x = L.ReLU()(x)
+    x = L.Flatten()(x)
+    return keras.Model(inp, L.Softmax()(L.Dense(3)(x)))
+
+
+def person_detect():
+    """MobileNetV1 alpha 0.25 on 96x96x1 grey images, 2 classes (TFLM person_detect).
+
+    The VWW backbone with a one-channel input; the head is TFLM's example's:
+    average pooling, a 1x1 convolution as classifier, reshape and softmax (no
+    FULLY_CONNECTED).
+    """
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input((96, 96, 1), batch_size=1)
+    x = _conv_bn_relu(inp, 8, 3, 2)
+    plan = [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + \
+           [(256, 2), (256, 1)]
+    for filters, stride in plan:
+        x = _dw_bn_relu(x, stride)
+        x = _conv_bn_relu(x, filters, 1)
+    x = L.AveragePooling2D(3)(x)
+    x = L.Conv2D(2, 1)(x)
+    x = L.Reshape((2,))(x)
+    return keras.Model(inp, L.Softmax()(x))
+
+
 MODELS: dict[str, Callable] = {
     "vww_mobilenet_v1": vww_mobilenet_v1,
     "ic_resnet8": ic_resnet8,
     "kws_ds_cnn": kws_ds_cnn,
     "ad_autoencoder": ad_autoencoder,
+    #: The official MLPerf Tiny AD file's quantisation: one scale per dense filter
+    #: (no per-output multipliers, so per-output persistent data shows in the arena).
+    "ad_autoencoder_per_tensor": ad_autoencoder,
+    "streaming_wakeword": streaming_wakeword,
+    "person_detect": person_detect,
 }
 
 
-def _convert(model, seed: int) -> bytes:
+#: Zoo models converted with per-tensor (not per-channel) FULLY_CONNECTED filters.
+PER_TENSOR_DENSE = frozenset({"ad_autoencoder_per_tensor"})
+
+
+def _convert(model, seed: int, per_tensor_dense: bool = False) -> bytes:
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
@@ -151,6 +204,7 @@ def _convert(model, seed: int) -> bytes:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
     return bytes(conv.convert())
 
 
@@ -165,7 +219,7 @@ def build(name: str, seed: int = 0) -> bytes:
     keras.utils.set_random_seed(seed)
     model = MODELS[name]()
     _randomize_bn(model, np.random.default_rng(seed))
-    data = _convert(model, seed)
+    data = _convert(model, seed, per_tensor_dense=name in PER_TENSOR_DENSE)
     atomic_write_bytes(path, data)
     return data
 

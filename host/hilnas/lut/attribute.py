@@ -135,7 +135,7 @@ def parse_chain(data: bytes, op_data_sizes: Mapping[str, int],
             users = consumers.get(t, [])
             if t in graph_out or any(owner[u] != owner[i] for u in users):
                 tpl.output = lmap[t]
-        shapes = _op_shapes(names[i], op, tensors, ins[i], outs[i], const)
+        shapes = _op_shapes(names[i], op, tensors, ins[i], outs[i])
         marks = [m for m in SPLIT_MARKS if any(m in _name(tensors[t]) for t in outs[i])]
         tpl.ops.append({
             "op": names[i], "in": op_in, "out": op_out, "marks": marks,
@@ -231,7 +231,7 @@ def _local(t: int, lmap: dict[int, int], tpl: BlockTemplate, tensors: list[Any],
 
 
 def _op_shapes(name: str, op: Any, tensors: list[Any], ins: list[int],
-               outs: list[int], const: list[bool]) -> OpShapes:
+               outs: list[int]) -> OpShapes:
     in_shapes = tuple(tuple(_ints(tensors[t].shape)) if t >= 0 else () for t in ins)
     out_shapes = tuple(tuple(_ints(tensors[t].shape)) for t in outs)
     filt = 0
@@ -242,8 +242,7 @@ def _op_shapes(name: str, op: Any, tensors: list[Any], ins: list[int],
     if name == "BATCH_MATMUL" and op.builtinOptions is not None:
         adj_x = bool(getattr(op.builtinOptions, "adjX", False))
         adj_y = bool(getattr(op.builtinOptions, "adjY", False))
-    filter_const = len(ins) < 2 or ins[1] < 0 or const[ins[1]]
-    return OpShapes(name, in_shapes, out_shapes, filt, adj_x, adj_y, filter_const)
+    return OpShapes(name, in_shapes, out_shapes, filt, adj_x, adj_y)
 
 
 def finish_sums(tpl: dict[str, Any]) -> None:

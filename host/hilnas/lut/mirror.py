@@ -53,7 +53,6 @@ class OpShapes:
     filter_channels: int = 0  # weight quantization channels (>1 = per channel)
     adj_x: bool = False
     adj_y: bool = False
-    filter_const: bool = True  # FULLY_CONNECTED folds its bias only for a constant filter
 
 
 def op_scratch_bytes(op: OpShapes) -> int:
@@ -91,10 +90,8 @@ def op_persistent_bytes(op: OpShapes, op_data_sizes: Mapping[str, int]) -> int:
         total += align(4 * oc) + align(oc) + align(4 * oc)
     elif op.name == "FULLY_CONNECTED":
         od = int(op.out_shapes[0][-1])
-        if op.filter_channels > 1:
+        if op.filter_channels > 1:  # per-channel multipliers and shifts (no folded bias)
             total += align(4 * od) + align(od)
-        if op.filter_const:
-            total += align(4 * od)
     return total
 
 
