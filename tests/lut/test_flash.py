@@ -93,3 +93,15 @@ def test_fit_recovers_the_per_op_tensor_and_table_bytes() -> None:
     assert f["model"] == LEAN_MODEL and f["max_rel_err"] < 1e-9
     assert np.allclose([f["intercept"], f["per_op"], f["per_tensor"], f["per_quant"]],
                        [400, 20, 48, 22])
+
+
+def test_lean_copy_is_written_once_beside_the_conversion(tmp_path) -> None:
+    from hilnas.lut.cache import lean_copy
+
+    src = tmp_path / "k.tflite"
+    src.write_bytes(MODEL.read_bytes())
+    out = lean_copy(src)
+    assert out == tmp_path / "k.lean.tflite"
+    assert out.read_bytes() == lean_flatbuffer(MODEL.read_bytes())
+    stamp = out.stat().st_mtime_ns
+    assert lean_copy(src) == out and out.stat().st_mtime_ns == stamp

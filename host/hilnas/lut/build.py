@@ -374,6 +374,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
+    from hilnas.lut.cache import lean_copy
     from hilnas.lut.predict import fit_flash
 
     done = checks = mismatches = 0
@@ -417,10 +418,12 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
                     print(f"lut build: chain {chain.key} failed to convert: {failed[chain.key]}",
                           file=sys.stderr, flush=True)
                     continue
-                if parsed.n_ops > profile.max_ops:
+                slot = profile.model_slot_bytes
+                if parsed.n_ops > profile.max_ops or (slot and parsed.lean_bytes > slot):
                     halves = split_chain(chain)
-                    print(f"lut build: chain {chain.key} has {parsed.n_ops} ops, over the "
-                          f"board's {profile.max_ops}: measuring it as {len(halves)} chains",
+                    print(f"lut build: chain {chain.key} has {parsed.n_ops} ops and "
+                          f"{parsed.lean_bytes} B, over the board's {profile.max_ops} ops or "
+                          f"{slot} B model slot: measuring it as {len(halves)} chains",
                           file=sys.stderr, flush=True)
                     pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn())
                     for half in halves:
@@ -429,7 +432,9 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
                             convert_chain, _chain_json(half), route, str(hp))))
                     total += len(halves) - 1
                     continue
-                to_board.put(_Item(chain, path, parsed))
+                # the board runs the lean copy (what users deploy; the named file can
+                # exceed the model slot), same ops and tensors as the attributed file
+                to_board.put(_Item(chain, lean_copy(path), parsed))
                 in_flight += 1
             got = _drain(back, block=not ready and (in_flight > 0 and not todo))
             for item in got:
@@ -583,12 +588,11 @@ def parse_chain_lean(path: Path, op_data_sizes: Any) -> Any:
     """Attribute the converted (named) model at ``path``; its ``lean_bytes`` are what the
     convert pipeline would write for it (:func:`hilnas.convert.lean.lean_flatbuffer`,
     which keeps tensor and op indices, so the attribution holds for the lean model too)."""
-    from hilnas.convert.lean import lean_flatbuffer
     from hilnas.lut.attribute import parse_chain
+    from hilnas.lut.cache import lean_copy
 
-    raw = path.read_bytes()
-    parsed = parse_chain(raw, op_data_sizes)
-    parsed.lean_bytes = len(lean_flatbuffer(raw, str(path)))
+    parsed = parse_chain(path.read_bytes(), op_data_sizes)
+    parsed.lean_bytes = lean_copy(path).stat().st_size
     return parsed
 
 

@@ -82,3 +82,19 @@ def cached_path(key: str, root: Path | None = None) -> Path:
     """Where the conversion with ``key`` lives (it may not exist yet)."""
     root = root or cache_root()
     return root / key[:2] / f"{key}.tflite"
+
+
+def lean_copy(path: Path) -> Path:
+    """The lean flatbuffer of the converted model at ``path``, written beside it once.
+
+    Boards run it (the bytes the convert pipeline writes and a user deploys: the model
+    slot holds it where the named conversion may not fit); attribution reads the named
+    file, whose op and tensor indices it shares (:func:`hilnas.convert.lean.lean_flatbuffer`).
+    """
+    from hilnas.convert.lean import lean_flatbuffer
+    from hilnas.fileio import atomic_write_bytes
+
+    out = path.with_name(path.stem + ".lean.tflite")
+    if not out.exists():
+        atomic_write_bytes(out, lean_flatbuffer(path.read_bytes(), str(path)))
+    return out

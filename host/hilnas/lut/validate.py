@@ -136,19 +136,6 @@ def convert_member(space_name: str, arch_json: dict[str, Any], route: str, seed:
     return time.monotonic() - t
 
 
-def lean_copy(path: Path) -> Path:
-    """The lean flatbuffer of the converted member at ``path`` (written beside it once):
-    the bytes the convert pipeline writes and a user deploys, so the board's model size,
-    arena and latency are measured on them (:func:`hilnas.convert.lean.lean_flatbuffer`)."""
-    from hilnas.convert.lean import lean_flatbuffer
-    from hilnas.fileio import atomic_write_bytes
-
-    out = path.with_name(path.stem + ".lean.tflite")
-    if not out.exists():
-        atomic_write_bytes(out, lean_flatbuffer(path.read_bytes(), str(path)))
-    return out
-
-
 def convert_members(pred: Predictor, members: list[Any], seed: int, work: Path | None,
                     jobs: int = 1) -> list[Path]:
     """Converted models of ``members`` (member i with weights seed ``seed + i``), from the
@@ -195,6 +182,7 @@ def measure_members(
     from hilnas.board.profiles import load_profile
     from hilnas.board.session import open_board
     from hilnas.lut.attribute import parse_chain
+    from hilnas.lut.cache import lean_copy
 
     table = pred.table
     profile = load_profile(table.board)
