@@ -394,6 +394,11 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
         todo.append((chain, path, fut))
     split.update(cache_hits=hits, converted=len(chains) - hits, convert_s=0.0,
                  convert_cpu_s=0.0, board_s=0.0, record_s=0.0)
+    # Import the board side (and tflite_micro under it) here, before any board thread:
+    # tflite_micro's package import is not safe to run from two threads at once
+    # (seen as KeyError: 'tflite_micro' in a board thread and in chain parsing).
+    import hilnas.board.measure  # noqa: F401
+
     to_board: queue.Queue[_Item | None] = queue.Queue()
     back: queue.Queue[_Item] = queue.Queue()
     threads = [threading.Thread(target=_board_worker, args=(profile, p, to_board, back),
