@@ -58,17 +58,23 @@ def _dw_bn_relu(x, strides=1):
     return L.ReLU()(x)
 
 
-def vww_mobilenet_v1():
-    """MobileNetV1 alpha 0.25, 96x96x3, 2 classes (MLPerf Tiny VWW)."""
-    keras = _keras()
-    L = keras.layers
-    inp = keras.Input((96, 96, 3), batch_size=1)
-    x = _conv_bn_relu(inp, 8, 3, 2)
+def _mobilenet_v1_025_backbone(x):
+    """MobileNetV1 alpha 0.25's 13 depthwise-separable blocks (VWW and person_detect)."""
+    x = _conv_bn_relu(x, 8, 3, 2)
     plan = [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + \
            [(256, 2), (256, 1)]
     for filters, stride in plan:
         x = _dw_bn_relu(x, stride)
         x = _conv_bn_relu(x, filters, 1)
+    return x
+
+
+def vww_mobilenet_v1():
+    """MobileNetV1 alpha 0.25, 96x96x3, 2 classes (MLPerf Tiny VWW)."""
+    keras = _keras()
+    L = keras.layers
+    inp = keras.Input((96, 96, 3), batch_size=1)
+    x = _mobilenet_v1_025_backbone(inp)
     x = L.AveragePooling2D(3)(x)
     x = L.Flatten()(x)
     x = L.Dense(2)(x)
@@ -151,12 +157,7 @@ def person_detect():
     keras = _keras()
     L = keras.layers
     inp = keras.Input((96, 96, 1), batch_size=1)
-    x = _conv_bn_relu(inp, 8, 3, 2)
-    plan = [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + \
-           [(256, 2), (256, 1)]
-    for filters, stride in plan:
-        x = _dw_bn_relu(x, stride)
-        x = _conv_bn_relu(x, filters, 1)
+    x = _mobilenet_v1_025_backbone(inp)
     x = L.AveragePooling2D(3)(x)
     x = L.Conv2D(2, 1)(x)
     x = L.Reshape((2,))(x)
