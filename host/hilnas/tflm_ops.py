@@ -43,7 +43,11 @@ TFLM_INT8_OPS: frozenset[str] = frozenset(
 #: Ops that are known to have no int8 kernel in TFLM, with the reason a user
 #: should read when the converter meets one.
 KNOWN_UNSUPPORTED: dict[str, str] = {
-    "GELU": "TFLM has no int8 GELU kernel; use tanh-approximate GELU, SiLU or Hardswish",
+    # Reached only for a .tflite converted elsewhere: hilnas convert decomposes a GELU
+    # builtin (whatever GELU the model used) before this check, so the advice is the route.
+    "GELU": ("TFLM has no int8 GELU kernel and this model carries a GELU builtin; convert"
+             " the PyTorch model with `hilnas convert`, which lowers tanh-approximate GELU"
+             " to TANH/MUL/ADD (exact GELU with `--gelu tanh`)"),
     "EXP": "EXP is float-only in TFLM",
     "SQRT": "SQRT is float-only in TFLM (LayerNorm lowered with SQRT/DIV is not int8)",
     "LOG": "LOG is float-only in TFLM",
