@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from hilnas.convert.lean import byte_split, lean_flatbuffer
-from hilnas.lut.build import parse_chain_lean
+from hilnas.lut.members import parse_chain_lean
 from hilnas.lut.flash import (
     LEAN_MODEL,
     align,

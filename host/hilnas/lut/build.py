@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from hilnas.errors import ConfigError
+from hilnas.lut.members import parse_chain_lean, spawn_context
 from hilnas.lut.table import SCHEMA_VERSION, LutTable, load_table
 from hilnas.space.base import BlockSpec
 
@@ -318,6 +319,10 @@ def build_table(
     if chains:
         checks, mismatches = _measure(chains, table, profile, max(1, jobs), ports, t0,
                                       progress, split)
+    if not blocks_to_measure(blocks, set(table.entries)) and not table.meta.get("failed_chains"):
+        t = time.monotonic()
+        _add_flash_anchors(table, max(1, jobs))
+        split["anchor_s"] = round(time.monotonic() - t, 1)
     table.meta["build_seconds"] = round(table.meta.get("build_seconds", 0.0)
                                         + time.monotonic() - t0, 1)
     from hilnas.lut.predict import fit_flash
@@ -331,6 +336,20 @@ def build_table(
     return BuildReport(out, len(table.entries), len(table.entries) - before, len(chains),
                        time.monotonic() - t0, checks, mismatches,
                        dict(table.meta.get("failed_chains", {})), split)
+
+
+def _add_flash_anchors(table: LutTable, jobs: int) -> None:
+    """Whole small members into the flash fit (:mod:`hilnas.lut.anchors`); conversions
+    come from the cache after the first build."""
+    import warnings
+
+    from hilnas.lut.anchors import anchor_samples
+    from hilnas.lut.predict import Predictor, StaleTableWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleTableWarning)  # it is being built right now
+        pred = Predictor(table, check_engine=False)
+    table.fits["flash_anchors"] = anchor_samples(pred, jobs)
 
 
 def _check_resumable(table: LutTable, out: Path) -> None:
@@ -389,7 +408,7 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
         if path.exists():
             hits += 1
         else:
-            pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn())
+            pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=spawn_context())
             fut = pool.submit(convert_chain, _chain_json(chain), route, str(path))
         todo.append((chain, path, fut))
     split.update(cache_hits=hits, converted=len(chains) - hits, convert_s=0.0,
@@ -430,10 +449,12 @@ def _measure(chains: list[Chain], table: LutTable, profile: Any, jobs: int,
                           f"{parsed.lean_bytes} B, over the board's {profile.max_ops} ops or "
                           f"{slot} B model slot: measuring it as {len(halves)} chains",
                           file=sys.stderr, flush=True)
-                    pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn())
+                    pool = pool or ProcessPoolExecutor(max_workers=jobs, mp_context=spawn_context())
                     for half in halves:
                         hp = chain_path(half, route)
-                        todo.append((half, hp, None if hp.exists() else pool.submit(
+                        cached = hp.exists()
+                        split["cache_hits" if cached else "converted"] += 1
+                        todo.append((half, hp, None if cached else pool.submit(
                             convert_chain, _chain_json(half), route, str(hp))))
                     total += len(halves) - 1
                     continue
@@ -528,12 +549,6 @@ def _board_worker(profile: Any, port: str | None, inbox: queue.Queue[_Item | Non
             stack.close()
 
 
-def _spawn() -> Any:
-    import multiprocessing
-
-    return multiprocessing.get_context("spawn")
-
-
 def _record_chain(chain: Chain, parsed: Any, result: Any, table: LutTable) -> bool:
     """Store a profiled chain's blocks; True when the board's arena matched the mirror."""
     from hilnas.lut.assemble import assemble
@@ -587,18 +602,6 @@ def _flash_sample(parsed: Any) -> list[float]:
 
     return sample(parsed.lean_bytes, [dataclasses.asdict(t) for t in parsed.blocks.values()],
                   parsed.n_ops, parsed.n_tensors)
-
-
-def parse_chain_lean(path: Path, op_data_sizes: Any) -> Any:
-    """Attribute the converted (named) model at ``path``; its ``lean_bytes`` are what the
-    convert pipeline would write for it (:func:`hilnas.convert.lean.lean_flatbuffer`,
-    which keeps tensor and op indices, so the attribution holds for the lean model too)."""
-    from hilnas.lut.attribute import parse_chain
-    from hilnas.lut.cache import lean_copy
-
-    parsed = parse_chain(path.read_bytes(), op_data_sizes)
-    parsed.lean_bytes = lean_copy(path).stat().st_size
-    return parsed
 
 
 def print_progress(done: int, total: int, elapsed: float) -> None:

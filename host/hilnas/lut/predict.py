@@ -105,7 +105,9 @@ def fit_flash(table: LutTable) -> dict[str, Any]:
     """
     samples = np.asarray(table.fits.get("flash_samples", []), dtype=float)
     if is_lean(table.fits):
-        return flash_fit(samples.reshape(-1, 6))
+        anchors = [a["sample"] for a in table.fits.get("flash_anchors", [])]
+        return flash_fit(np.vstack([samples.reshape(-1, 6),
+                                    np.asarray(anchors, dtype=float).reshape(-1, 6)]))
     if len(samples) < 3:
         return {"intercept": 0.0, "per_op": 0.0, "per_tensor": 0.0, "max_rel_err": 0.0}
     y = samples[:, 0] - samples[:, 1] - samples[:, 2]

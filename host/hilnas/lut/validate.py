@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from hilnas.lut.members import convert_members
 from hilnas.lut.predict import Predictor
 from hilnas.lut.table import LutTable
 
@@ -108,64 +108,6 @@ def validate(
     pred = Predictor(table, load_profile(table.board).budget())
     members = pick_members(pred, samples, seed, covered_only)
     return summarize(measure_members(pred, members, seed, work, progress, jobs))
-
-
-def member_path(pred: Predictor, arch: Any, seed: int, work: Path | None = None) -> Path:
-    """Where the member's conversion lives: the content-keyed cache (:mod:`hilnas.lut.cache`),
-    so another board's validation of the same space converts nothing; ``work`` instead
-    when given (tests)."""
-    from hilnas.lut.cache import cached_path, conversion_key
-
-    key = conversion_key("member", {"space": pred.space.name, "arch": arch.to_json()}, seed,
-                         pred.table.route)
-    return Path(work) / f"member_{key}.tflite" if work is not None else cached_path(key)
-
-
-def convert_member(space_name: str, arch_json: dict[str, Any], route: str, seed: int,
-                   out: str) -> float:
-    """Worker: build (random weights, the chains' BN treatment) and convert one member."""
-    from hilnas.lut.modelgen import convert_plain, randomize_bn
-    from hilnas.space import get_space
-
-    t = time.monotonic()
-    space = get_space(space_name)
-    arch = space.from_json(arch_json)
-    model = randomize_bn(space.build(arch), seed)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    convert_plain(model, space.input_shape(arch), route, Path(out), seed)
-    return time.monotonic() - t
-
-
-def convert_members(pred: Predictor, members: list[Any], seed: int, work: Path | None,
-                    jobs: int = 1) -> list[Path]:
-    """Converted models of ``members`` (member i with weights seed ``seed + i``), from the
-    cache or converted now in ``jobs`` processes."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from hilnas.lut.build import _spawn
-
-    paths = [member_path(pred, a, seed + i, work) for i, a in enumerate(members)]
-    todo = [(i, p) for i, p in enumerate(paths) if not p.exists()]
-    if not todo:
-        return paths
-    args = [(pred.space.name, members[i].to_json(), pred.table.route, seed + i, str(p))
-            for i, p in todo]
-    def note(k: int) -> None:
-        print(f"lut validate: converted {k}/{len(todo)} members "
-              f"({len(paths) - len(todo)} from the conversion cache)", file=sys.stderr, flush=True)
-
-    if jobs <= 1:
-        for k, a in enumerate(args):
-            convert_member(*a)
-            note(k + 1)
-    else:
-        from concurrent.futures import as_completed
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-            for k, f in enumerate(as_completed([pool.submit(convert_member, *a) for a in args])):
-                f.result()
-                note(k + 1)
-    return paths
 
 
 def measure_members(
