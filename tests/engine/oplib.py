@@ -101,6 +101,28 @@ def set_opcode(model: bytes, op_name: str) -> bytes:
     return bytes(b.Output())
 
 
+def set_filter_zero_point(model: bytes, zero_point: int) -> bytes:
+    """Give every FULLY_CONNECTED filter (per-tensor) the zero point ``zero_point``.
+
+    TFLite writes int8 constant filters with zero point 0, but an FC whose filter is an
+    activation (litert's attention probabilities x V) carries a calibrated one; TFLM
+    supports it (filter offset), so the engine must match it bit for bit.
+    """
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    m = schema.ModelT.InitFromPackedBuf(model, 0)
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in m.operatorCodes]
+    g = m.subgraphs[0]
+    for op in g.operators:
+        if codes[op.opcodeIndex] == schema.BuiltinOperator.FULLY_CONNECTED:
+            q = g.tensors[op.inputs[1]].quantization
+            q.zeroPoint = [zero_point] * len(q.scale)
+    b = flatbuffers.Builder(len(model) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
 def io_counts(model: bytes) -> tuple[int, int]:
     """Number of graph inputs and outputs (subgraph 0)."""
     from tensorflow.lite.python import schema_py_generated as schema

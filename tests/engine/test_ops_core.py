@@ -57,6 +57,23 @@ def test_fully_connected(batch, n_in, n_out, act, bias, rng_in, per_channel, see
     _check(model, "FULLY_CONNECTED", seed)
 
 
+@SETTINGS
+@given(batch=st.integers(1, 3), n_in=st.integers(1, 40), n_out=st.integers(1, 20),
+       filter_zp=st.sampled_from([-128, -7, 1, 5, 127]), bias=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_fully_connected_with_a_filter_zero_point(batch, n_in, n_out, filter_zp, bias,
+                                                  seed) -> None:
+    """Filters with a zero point (attention's probabilities x V on the litert route) take
+    the same fast path as zero-point-0 filters (a data-independent count), bit-exact."""
+    import tensorflow as tf
+
+    w = tf.constant(_weights(seed, (n_in, n_out)))
+    b = tf.constant(_weights(seed + 1, (n_out,)))
+    model = oplib.convert(lambda x: tf.matmul(x, w) + b if bias else tf.matmul(x, w),
+                          [(batch, n_in)], calib_range=2.0, seed=seed, per_channel=False)
+    _check(oplib.set_filter_zero_point(model, filter_zp), "FULLY_CONNECTED", seed)
+
+
 @st.composite
 def conv_params(draw, depthwise: bool):
     k = draw(st.integers(1, 4))

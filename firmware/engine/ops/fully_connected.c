@@ -116,13 +116,6 @@ static hn_status fc_prepare(hn_op_ctx *ctx)
     return fc_multipliers(ctx, d);
 }
 
-static inline int8_t fc_requantize(const fc_data *d, int32_t acc, int32_t oc)
-{
-    acc = d->ch_multiplier ? hn_mbqm_pos(acc, d->ch_multiplier[oc], d->ch_shift[oc])
-                           : hn_mbqm_pos(acc, d->multiplier, d->shift);
-    return (int8_t)hn_clamp_i32(acc + d->output_offset, d->act_min, d->act_max);
-}
-
 /* Requantisation parameters in locals (the int8 output stores may alias the op
  * data, which made GCC reload them per output); per-tensor filters use one
  * multiplier and shift for every output. */
@@ -141,11 +134,15 @@ static inline int8_t fc_rq_apply(fc_rq q, int32_t acc, int32_t oc)
     return (int8_t)(acc > q.hi ? q.hi : acc);
 }
 
-/* Filter offset 0 (every int8 filter TFLite writes): four rows share the activation
- * loads, the input offset is added to the activations in int16 lanes (|x + off| <= 255),
- * the raw bias after the sum. */
-static void fc_symmetric_row(const fc_data *d, const int8_t *w, const int8_t *x,
-                             const uint8_t *bias, int8_t *y)
+/* Four rows share the activation loads, the input offset is added to the activations in
+ * int16 lanes (|x + off| <= 255), ``x_term`` and the raw bias after the sum. A filter
+ * offset fo enters only through x_term = fo * sum(x + off): sum((w + fo)(x + off)) =
+ * sum(w (x + off)) + fo * sum(x + off), exact in int32 (|acc| <= 32768 * 255 * 255).
+ * TFLite writes int8 constant filters with fo = 0, but an FC whose "filter" is an
+ * activation (litert's attention probabilities x V) has a calibrated zero point; it
+ * must take this path too, or its count would depend on the calibration data. */
+static void fc_row(const fc_data *d, const int8_t *w, const int8_t *x, int32_t x_term,
+                   const uint8_t *bias, int8_t *y)
 {
     const int32_t n = d->accum_depth, off = d->input_offset, out_depth = d->out_depth;
     const fc_rq q = {d->ch_multiplier, d->ch_shift, d->multiplier, d->shift,
@@ -156,12 +153,12 @@ static void fc_symmetric_row(const fc_data *d, const int8_t *w, const int8_t *x,
         hn_dot4_s8_off(w + (size_t)oc * n, n, x, n, off, a);
         for (int k = 0; k < 4; ++k) {
             const int32_t b = bias ? hn_bias_i32(bias + 4 * (oc + k)) : 0;
-            y[oc + k] = fc_rq_apply(q, hn_wrap_add(a[k], b), oc + k);
+            y[oc + k] = fc_rq_apply(q, hn_wrap_add(a[k] + x_term, b), oc + k);
         }
     }
     for (; oc < out_depth; ++oc) {
         const int8_t *row = w + (size_t)oc * n;
-        int32_t acc = 0;
+        int32_t acc = x_term;
         for (int32_t k = 0; k < n; ++k) acc += row[k] * (x[k] + off);
         y[oc] = fc_rq_apply(q, bias ? hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc)) : acc, oc);
     }
@@ -177,20 +174,13 @@ static hn_status fc_eval(hn_op_ctx *ctx)
     int8_t *out = (int8_t *)ctx->outputs[0]->data;
     for (int32_t b = 0; b < d->batches; ++b) {
         const int8_t *x = in + (size_t)b * d->accum_depth;
-        int8_t *y = out + (size_t)b * d->out_depth;
-        if (d->filter_offset == 0) {
-            fc_symmetric_row(d, w, x, bias, y);
-            continue;
+        int32_t x_term = 0;
+        if (d->filter_offset != 0) {
+            int32_t sx = 0;
+            for (int32_t k = 0; k < d->accum_depth; ++k) sx += x[k] + d->input_offset;
+            x_term = d->filter_offset * sx;
         }
-        for (int32_t oc = 0; oc < d->out_depth; ++oc) {
-            const int8_t *row = w + (size_t)oc * d->accum_depth;
-            int32_t acc = 0;
-            for (int32_t k = 0; k < d->accum_depth; ++k) {
-                acc += (row[k] + d->filter_offset) * (x[k] + d->input_offset);
-            }
-            if (bias) acc = hn_wrap_add(acc, hn_bias_i32(bias + 4 * oc));
-            y[oc] = fc_requantize(d, acc, oc);
-        }
+        fc_row(d, w, x, x_term, bias, out + (size_t)b * d->out_depth);
     }
     return HN_OK;
 }
