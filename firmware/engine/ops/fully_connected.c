@@ -12,7 +12,10 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t batches, out_depth, accum_depth;
     int32_t multiplier;
-    int32_t shift;
+    int16_t shift;
+    /* the filter is an activation: its zero point comes from calibration, so the
+     * filter-offset pass always runs (a count that depends on the graph, not the data) */
+    int16_t filter_is_activation;
     int32_t *ch_multiplier; /* per-channel, or NULL */
     int8_t *ch_shift;
 } fc_data;
@@ -83,7 +86,7 @@ static hn_status fc_multipliers(hn_op_ctx *ctx, fc_data *d)
     double product = (double)(in->scale * w->scale);
     int sh = 0;
     hn_quantize_multiplier(product / (double)out->scale, &d->multiplier, &sh);
-    d->shift = sh;
+    d->shift = (int16_t)sh;
     return HN_OK;
 }
 
@@ -108,6 +111,7 @@ static hn_status fc_prepare(hn_op_ctx *ctx)
     if (s != HN_OK) return s;
     d->input_offset = -in->zero_point;
     d->filter_offset = -w->zero_point;
+    d->filter_is_activation = !w->is_const;
     d->output_offset = out->zero_point;
     /* No per-output data beyond TFLM's (per-channel multipliers and shifts): a
      * folded bias (b + input_offset * sum(row)) would cost 4 bytes per output in
@@ -175,7 +179,7 @@ static hn_status fc_eval(hn_op_ctx *ctx)
     for (int32_t b = 0; b < d->batches; ++b) {
         const int8_t *x = in + (size_t)b * d->accum_depth;
         int32_t x_term = 0;
-        if (d->filter_offset != 0) {
+        if (d->filter_offset != 0 || d->filter_is_activation) {
             int32_t sx = 0;
             for (int32_t k = 0; k < d->accum_depth; ++k) sx += x[k] + d->input_offset;
             x_term = d->filter_offset * sx;
