@@ -73,6 +73,12 @@ CASES = {
     "conv1x1_c13x6": lambda: _conv(2, 5, 6, 13, 6, 1, 1, 1, "VALID"),
     "conv10x4_s2_same_c1x9": lambda: _conv(3, 13, 7, 1, 9, 10, 4, 2, "SAME"),
     "conv2x4_dil2_same_c6x5": lambda: _conv(4, 8, 9, 6, 5, 2, 4, 1, "SAME", dil=2),
+    # 2x2 tile path: odd pixel count and odd output channels (K 8: blocks only)
+    "conv1x1_odd_pixels_c8x7": lambda: _conv(13, 5, 7, 8, 7, 1, 1, 1, "VALID"),
+    "conv1x1_s2_same_c16x5": lambda: _conv(14, 7, 9, 16, 5, 1, 1, 2, "SAME"),
+    "conv3x3_s2_same_c3x8": lambda: _conv(15, 11, 9, 3, 8, 3, 3, 2, "SAME"),  # K 27: tail 3
+    "conv1x1_c2x3_tail_only": lambda: _conv(17, 4, 5, 2, 3, 1, 1, 1, "VALID"),  # K < 4
+    "conv3x3_c32x6_untiled": lambda: _conv(16, 6, 5, 32, 6, 3, 3, 1, "SAME"),  # K 288 > 256
     "dw3x3_same_c7": lambda: _dw(5, 7, 8, 7, 3, 1, "SAME"),
     "dw3x3_s2_valid_c12": lambda: _dw(6, 9, 10, 12, 3, 2, "VALID"),
     "dw5x5_same_c9": lambda: _dw(7, 6, 7, 9, 5, 1, "SAME"),
