@@ -203,6 +203,35 @@ static uint32_t conv_tile_scratch(const hn_conv_data *d)
     return 4u * (uint32_t)k_all;
 }
 
+/* All output channels of a pixel pair whose windows are in scratch: two
+ * channels per pass, requantised once each. Kept out of line so that its few
+ * live values stay in registers (inlined into the pixel loop, GCC spilled them). */
+static __attribute__((noinline)) void tile_pair(const int16_t *col, const int8_t *w,
+                                                int32_t k_all, int32_t out_c,
+                                                const uint8_t *bias, const hn_ch_rq *qp,
+                                                int8_t *o0, int8_t *o1)
+{
+    const hn_ch_rq q = *qp;
+    int32_t oc = 0;
+    for (; oc + 2 <= out_c; oc += 2) {
+        int32_t a[4];
+        tile_dot(col, w + (size_t)oc * (size_t)k_all, k_all, 2, a);
+        const int32_t b0 = bias ? hn_bias_i32(bias + 4 * oc) : 0;
+        const int32_t b1 = bias ? hn_bias_i32(bias + 4 * (oc + 1)) : 0;
+        o0[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[0]), oc);
+        o0[oc + 1] = hn_ch_rq_apply(q, hn_wrap_add(b1, a[2]), oc + 1);
+        o1[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[1]), oc);
+        o1[oc + 1] = hn_ch_rq_apply(q, hn_wrap_add(b1, a[3]), oc + 1);
+    }
+    if (oc < out_c) {
+        int32_t a[4];
+        tile_dot(col, w + (size_t)oc * (size_t)k_all, k_all, 1, a);
+        const int32_t b0 = bias ? hn_bias_i32(bias + 4 * oc) : 0;
+        o0[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[0]), oc);
+        o1[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[1]), oc);
+    }
+}
+
 static void conv_eval_tiled(const hn_conv_data *d, int16_t *col, const int8_t *in,
                             const int8_t *w, const uint8_t *bias, int8_t *out)
 {
@@ -226,25 +255,8 @@ static void conv_eval_tiled(const hn_conv_data *d, int16_t *col, const int8_t *i
                 col_fill(d, in, b, oy * d->stride_h - d->pad_h, ox * d->stride_w - d->pad_w, col,
                          1);
             }
-            int8_t *o0 = ob + (size_t)p * (size_t)d->out_c, *o1 = ob + (size_t)p1 * (size_t)d->out_c;
-            int32_t oc = 0;
-            for (; oc + 2 <= d->out_c; oc += 2) {
-                int32_t a[4];
-                tile_dot(col, w + (size_t)oc * (size_t)k_all, k_all, 2, a);
-                const int32_t b0 = bias ? hn_bias_i32(bias + 4 * oc) : 0;
-                const int32_t b1 = bias ? hn_bias_i32(bias + 4 * (oc + 1)) : 0;
-                o0[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[0]), oc);
-                o0[oc + 1] = hn_ch_rq_apply(q, hn_wrap_add(b1, a[2]), oc + 1);
-                o1[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[1]), oc);
-                o1[oc + 1] = hn_ch_rq_apply(q, hn_wrap_add(b1, a[3]), oc + 1);
-            }
-            if (oc < d->out_c) {
-                int32_t a[4];
-                tile_dot(col, w + (size_t)oc * (size_t)k_all, k_all, 1, a);
-                const int32_t b0 = bias ? hn_bias_i32(bias + 4 * oc) : 0;
-                o0[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[0]), oc);
-                o1[oc] = hn_ch_rq_apply(q, hn_wrap_add(b0, a[1]), oc);
-            }
+            tile_pair(col, w, k_all, d->out_c, bias, &q, ob + (size_t)p * (size_t)d->out_c,
+                      ob + (size_t)p1 * (size_t)d->out_c);
         }
     }
 }
