@@ -1,7 +1,7 @@
 """Benchmark the C engine against TFLite Micro on the test models.
 
 Prints, per model: arena bytes (engine plan vs TFLM "Arena allocation total"),
-the engine library's code size (.text, Cortex-M4 -Os, same for every model),
+the engine library's code size (.text, Cortex-M4 -Os and -O2, same for every model),
 and host time per inference (median of --runs) of the engine's host build and
 of the TFLM Python runtime (reference kernels), plus whether the outputs are
 bit-exact. Models: the MLPerf Tiny architectures (random weights, int8) and,
@@ -112,10 +112,11 @@ def instructions_on_emulated_m4(models: list[tuple[str, bytes]]
     return counts, by_op
 
 
-def code_size() -> int:
+def code_size(opt: str = "Os") -> int:
+    """Engine library .text on the Cortex-M4 at -Os or -O2 (-1 if the build fails)."""
     from hilnas.engine import cross
 
-    b = cross.build("cortex-m4", "Os")
+    b = cross.build("cortex-m4", opt)
     if not b.ok:
         print(b.log[-2000:], file=sys.stderr)
         return -1
@@ -139,7 +140,8 @@ def main() -> int:
     models = [(n, lambda n=n: zoo.build(n)) for n in zoo.MODELS]
     if not args.no_reference:
         models += [(n, lambda n=n: zoo.build_reference(n)) for n in zoo.REFERENCE_MODELS]
-    text = code_size()
+    text = code_size("Os")
+    text_o2 = code_size("O2")
     rows = []
     built = [(name, make()) for name, make in models]
     for name, model in built:
@@ -151,8 +153,8 @@ def main() -> int:
         r["tflm_reference_m4_instructions"] = TFLM_REFERENCE_INSTRUCTIONS.get(r["model"])
         r["tflm_cmsis_nn_m4_instructions"] = TFLM_CMSIS_NN_INSTRUCTIONS.get(r["model"])
         r["ratio_to_cmsis_nn"] = _ratio(r["m4_instructions"], r["tflm_cmsis_nn_m4_instructions"])
-    table = Table(title=f"engine vs TFLM (engine .text, M4 -Os: {text} bytes; host times, "
-                        f"median of {args.runs}, noisy shared machine)")
+    table = Table(title=f"engine vs TFLM (engine .text, M4 -Os: {text} bytes, -O2: {text_o2} "
+                        f"bytes; host times, median of {args.runs}, noisy shared machine)")
     for col in ("model", "ops", "arena engine", "arena TFLM", "engine ms", "TFLM ms",
                 "bit-exact", "M4 instr (engine)", "M4 instr (TFLM ref)", "M4 instr (CMSIS-NN)",
                 "engine / CMSIS-NN"):
@@ -168,7 +170,8 @@ def main() -> int:
     if args.json:
         from hilnas.fileio import atomic_write_json
 
-        atomic_write_json(args.json, {"engine_text_m4_os": text, "models": rows})
+        atomic_write_json(args.json, {"engine_text_m4_os": text, "engine_text_m4_o2": text_o2,
+                                      "models": rows})
     return 0 if all(r["bit_exact"] and r["engine_arena"] <= r["tflm_arena"] for r in rows) else 1
 
 
