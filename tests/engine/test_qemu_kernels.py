@@ -78,6 +78,7 @@ CASES = {
     "conv1x1_s2_same_c16x5": lambda: _conv(14, 7, 9, 16, 5, 1, 1, 2, "SAME"),
     "conv3x3_s2_same_c3x8": lambda: _conv(15, 11, 9, 3, 8, 3, 3, 2, "SAME"),  # K 27: tail 3
     "conv1x1_c2x3_tail_only": lambda: _conv(17, 4, 5, 2, 3, 1, 1, 1, "VALID"),  # K < 4
+    "conv1x1_c5x4_one_block": lambda: _conv(18, 3, 5, 5, 4, 1, 1, 1, "VALID"),  # odd block count
     "conv3x3_c32x6_untiled": lambda: _conv(16, 6, 5, 32, 6, 3, 3, 1, "SAME"),  # K 288 > 256
     "dw3x3_same_c7": lambda: _dw(5, 7, 8, 7, 3, 1, "SAME"),
     "dw3x3_s2_valid_c12": lambda: _dw(6, 9, 10, 12, 3, 2, "VALID"),
