@@ -242,7 +242,10 @@ def _op_shapes(name: str, op: Any, tensors: list[Any], ins: list[int],
     if name == "BATCH_MATMUL" and op.builtinOptions is not None:
         adj_x = bool(getattr(op.builtinOptions, "adjX", False))
         adj_y = bool(getattr(op.builtinOptions, "adjY", False))
-    return OpShapes(name, in_shapes, out_shapes, filt, adj_x, adj_y)
+    dil_w = 1
+    if name == "CONV_2D" and op.builtinOptions is not None:
+        dil_w = int(getattr(op.builtinOptions, "dilationWFactor", 1) or 1)
+    return OpShapes(name, in_shapes, out_shapes, filt, adj_x, adj_y, dil_w)
 
 
 def finish_sums(tpl: dict[str, Any]) -> None:

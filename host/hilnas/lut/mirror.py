@@ -53,6 +53,11 @@ class OpShapes:
     filter_channels: int = 0  # weight quantization channels (>1 = per channel)
     adj_x: bool = False
     adj_y: bool = False
+    dilation_w: int = 1  # CONV_2D
+
+
+#: conv.c HN_TILE_MAX_TAPS.
+CONV_TILE_MAX_TAPS = 256
 
 
 def op_scratch_bytes(op: OpShapes) -> int:
@@ -65,7 +70,20 @@ def op_scratch_bytes(op: OpShapes) -> int:
         return _elements(op.out_shapes[0]) * 4
     if op.name == "BATCH_MATMUL":
         return _batch_matmul_scratch(op)
+    if op.name == "CONV_2D":
+        return _conv_tile_scratch(op)
     return 0
+
+
+def _conv_tile_scratch(op: OpShapes) -> int:
+    """conv.c's two-pixel int16 im2col: 4 bytes a tap (2 pixels x int16) when dilation_w
+    is 1, the filter spans every input channel (one group) and the window has at most
+    ``CONV_TILE_MAX_TAPS`` taps; other convolutions keep the scratch-free path."""
+    _, k_h, k_w, filter_in_c = (int(d) for d in op.in_shapes[1])
+    taps = k_h * k_w * filter_in_c
+    if op.dilation_w != 1 or filter_in_c != int(op.in_shapes[0][-1]) or taps > CONV_TILE_MAX_TAPS:
+        return 0
+    return 4 * taps
 
 
 def _batch_matmul_scratch(op: OpShapes) -> int:
