@@ -256,10 +256,10 @@ class HyTSearch(Strategy):
 
     1. a feasible, space-filling initial sample (greedy max-min distance);
     2. per evaluator objective, a bootstrap ensemble of XGBoost models (mean + spread);
-       cross-validation picks their depth and whether they boost from a ridge base
-       (additive, or with pairwise products; NAS objectives are mostly main effects of the
-       knobs and a few two-knob interactions, which trees alone approximate in coarse
-       steps); the pick is kept until the evaluated points have grown by
+       cross-validation picks their depth and whether they boost from an additive ridge
+       base (NAS objectives are mostly main effects of the knobs, which trees alone
+       approximate in coarse steps; ``surrogate_bases`` may add "ridge2", pairwise
+       products too); the pick is kept until the evaluated points have grown by
        ``refit_growth`` (25%), since the cross-validation is most of a fit's cost;
     3. an acquisition per objective (UCB by default, EI as an option); cost objectives
        (LUT-predicted latency) enter with their exact values;
@@ -299,7 +299,7 @@ class HyTSearch(Strategy):
         enumerate_limit: int = 20_000,
         selection: str = "phvi",
         n_draws: int = 128,
-        surrogate_bases: tuple[str, ...] = ("none", "ridge", "ridge2"),
+        surrogate_bases: tuple[str, ...] = ("none", "ridge"),
         refit_growth: float = 0.25,
         residual_std: bool = False,
         ref_margin: float = 0.5,
