@@ -30,7 +30,7 @@ Problems (budget in true evaluations; random search's median share of the front 
                  jitter, and rows sharing a latency (s3.heads leaves latency unchanged
                  below resolution 48) are ordered by jitter alone; with 15 points, 95%
                  means all 15. Budget 60 (random 27%; at 64 random reaches 33%); HyT
-                 finds 13.5 (90%): not met (see the README's search gaps).
+                 finds 13.5 (90%): not met (14 of 15 with the "ridge2" base).
   board-like     7 knobs (5,184 members), LUT-like latency/SRAM costs with hard budgets and
                  an "infeasible" flag; accuracy black-box, latency a known cost.
                  Budget 500 (random 12%; at 400 HyT found 94%, 40.5 of 43).
