@@ -6,7 +6,8 @@ points; prints per problem and strategy the median number (and share) of true Pa
 points found and the median hypervolume, and checks the acceptance (HyT-Search >= 95% of
 the front, random <= 30%, HyT's hypervolume above every baseline's). Then times one
 HyT-Search iteration (surrogate fit + NSGA-II on the acquisition + selection) with 1,000
-evaluated architectures of the real hybrid space (analytic costs; one XGBoost thread:
+evaluated architectures of the real hybrid space, mean over 5 iterations in CPU seconds
+(analytic costs; one XGBoost thread:
 on a loaded 2-core machine a second thread made fitting 50x slower, 1.76 s vs 0.03 s
 for 200 trees on 1,000 points).
 
@@ -21,8 +22,15 @@ Problems (budget in true evaluations; random search's median share of the front 
                  MACs/params from its real block list, structured accuracy model; accuracy
                  and latency both black-box (HyT-NAS's tabular setting). Budget 70
                  (random 24%).
-  hybrid-noisy   the same table with 4x the accuracy noise (front points set by noise).
-                 Budget 60 (random 27%; at 64 random reaches 33%).
+  hybrid-noisy   tests/search/data/hybrid_table_noisy.csv: the same 243 rows with 4x the
+                 accuracy jitter (a fixed pseudo-random offset per row, uniform in
+                 +-0.002; the table returns the same value every time). Its true front
+                 is that of the table's values, jitter included, as for any tabular
+                 benchmark: 15 points, 3 of them (rows 12, 13, 147) there only by their
+                 jitter, and rows sharing a latency (s3.heads leaves latency unchanged
+                 below resolution 48) are ordered by jitter alone; with 15 points, 95%
+                 means all 15. Budget 60 (random 27%; at 64 random reaches 33%); HyT
+                 finds 13.5 (90%): not met (14 of 15 with the "ridge2" base).
   board-like     7 knobs (5,184 members), LUT-like latency/SRAM costs with hard budgets and
                  an "infeasible" flag; accuracy black-box, latency a known cost.
                  Budget 500 (random 12%; at 400 HyT found 94%, 40.5 of 43).
@@ -76,8 +84,11 @@ def problems() -> dict[str, tuple[object, int]]:
     }
 
 
-def overhead_with_1000_points(console: Console) -> float:
-    """Seconds of one HyT iteration after 1,000 evaluations on the real hybrid space."""
+def overhead_with_1000_points(console: Console, iterations: int = 5) -> float:
+    """Mean seconds per HyT iteration from 1,000 evaluated points on, over ``iterations``
+    iterations (each batch is evaluated and told, so the cross-validated model form is
+    re-picked only as the points grow, as in a run). Wall and CPU seconds are both
+    printed: on a shared machine the CPU seconds are what the iteration costs."""
     space = get_space("hybrid")
     costs = AnalyticCosts(space)
 
@@ -95,24 +106,37 @@ def overhead_with_1000_points(console: Console) -> float:
     strat = HyTSearch(batch_size=10, threads=1).setup(problem, seed=0, budget=2000)
     xs = problem.sample_feasible(random.Random(1), 1000)
     strat.tell(xs, problem.to_min(problem.evaluate(xs)))
-    t0 = time.perf_counter()
-    batch = strat._next_batch(10)
-    total = time.perf_counter() - t0
-    t = strat.timings[-1]
-    console.print(
-        f"HyT iteration with {len(xs)} evaluated points: {total:.2f} s "
-        f"(fit {t['fit_s']:.2f}, NSGA-II {t['optimise_s']:.2f}, select {t['select_s']:.2f}); "
-        f"batch of {len(batch)}; target <= 5 s"
-    )
-    return total
+    walls, cpus = [], []
+    for _ in range(iterations):
+        t0, c0 = time.perf_counter(), time.process_time()
+        batch = strat._next_batch(10)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        t = strat.timings[-1]
+        console.print(
+            f"HyT iteration with {t['n']} evaluated points: {walls[-1]:.2f} s wall, "
+            f"{cpus[-1]:.2f} s CPU (fit {t['fit_s']:.2f}, NSGA-II {t['optimise_s']:.2f}, "
+            f"select {t['select_s']:.2f}); batch of {len(batch)}"
+        )
+        strat.tell(batch, problem.to_min(problem.evaluate(batch)))
+    console.print(f"HyT overhead per iteration from 1,000 points ({iterations} iterations): "
+                  f"mean {np.mean(walls):.2f} s wall (max {max(walls):.2f}), mean "
+                  f"{np.mean(cpus):.2f} s CPU (max {max(cpus):.2f}); target <= 5 s")
+    return float(np.mean(cpus))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--problems", default=",".join(problems()))
+    ap.add_argument("--strategies", default=",".join(STRATEGIES),
+                    help="a subset (the acceptance needs all four)")
+    ap.add_argument("--no-overhead", action="store_true", help="skip the 1,000-point timing")
     ap.add_argument("-o", "--out", type=Path, default=Path("runs/bench-search"))
     args = ap.parse_args()
+    strategies = [s for s in args.strategies.split(",") if s]
+    if not set(strategies) <= set(STRATEGIES):
+        ap.error(f"unknown strategies in {strategies}; known: {', '.join(STRATEGIES)}")
     console = Console()
     verdicts = []
     names = [n for n in args.problems.split(",") if n]
@@ -121,7 +145,7 @@ def main() -> int:
         ap.error(f"unknown problems {unknown}; known: {', '.join(problems())}")
     for name in names:
         make, budget = problems()[name]
-        res = compare(make, STRATEGIES, range(args.seeds), budget,  # type: ignore[arg-type]
+        res = compare(make, strategies, range(args.seeds), budget,  # type: ignore[arg-type]
                       progress=lambda m: console.print(m, highlight=False))
         write_compare(res, args.out / name)
         n_front = res["true_front_size"]
@@ -135,6 +159,8 @@ def main() -> int:
                           f"{r['median_hypervolume']:.5g}", "-" if oh is None else f"{oh:.2f}")
         console.print(table)
         st = res["strategies"]
+        if set(st) != set(STRATEGIES):
+            continue
         hyt_hv = st["hyt"]["median_hypervolume"]
         failed = []
         if st["hyt"]["median_found_fraction"] < 0.95:
@@ -145,12 +171,14 @@ def main() -> int:
                    if st[b]["median_hypervolume"] >= hyt_hv]
         ok = "; ".join(failed)
         verdicts.append((name, ok))
+    if args.no_overhead:
+        return 0
     oh = overhead_with_1000_points(console)
     console.print("acceptance: HyT >= 95% of the true front, random <= 30%, HyT hypervolume > "
                   "every baseline's (medians)")
     for name, failed in verdicts:
         console.print(f"acceptance {name}: {'FAIL (' + failed + ')' if failed else 'PASS'}")
-    console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} s)")
+    console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} CPU s)")
     console.print(f"curves and plots in {args.out}/<problem>/")
     return 0
 

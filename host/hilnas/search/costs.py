@@ -35,6 +35,12 @@ class LutCosts:
     A LUT miss (a block the table has never measured) makes the candidate infeasible with
     the missing keys as the reason: a latency nobody measured cannot be shown to fit. So
     does a member beyond the engine's op/tensor tables (the predictor says which).
+
+    Why batched: the search checks thousands of candidates per iteration (NSGA-II on the
+    acquisition, the feasible pool); the predictor's ``predict_many(..., arena=True)``
+    gathers per-stage sums and plans every arena in one C call, where ``predict`` walks
+    one member's blocks in Python. A batch with a LUT miss in it falls back to one member
+    at a time, so each miss is named on its own candidate.
     """
 
     def __init__(self, predictor: Any) -> None:
@@ -43,22 +49,45 @@ class LutCosts:
     def __call__(self, archs: Sequence[Any]) -> list[dict[str, Any]]:
         from hilnas.lut import LutMissError
 
-        out: list[dict[str, Any]] = []
-        for arch in archs:
-            try:
-                pred = self.predictor.predict(arch)
-            except LutMissError as exc:
-                out.append({INFEASIBLE: f"no LUT entry for {', '.join(exc.keys[:3])}"})
-                continue
-            row: dict[str, Any] = {}
-            for name in LUT_FIELDS:
-                value = getattr(pred, name, None)
-                if value is not None:
-                    row[name] = float(value)
-            if not getattr(pred, "feasible", True):
-                row[INFEASIBLE] = "; ".join(getattr(pred, "reasons", ())) or "beyond the board"
-            out.append(row)
-        return out
+        if not archs:
+            return []
+        space = self.predictor.space
+        try:
+            batch = self.predictor.predict_many([space.encode(a) for a in archs], arena=True)
+        except LutMissError:
+            return [self._one(arch) for arch in archs]
+        return [self._row(batch, i) for i in range(len(archs))]
+
+    def _row(self, batch: dict[str, Any], i: int) -> dict[str, Any]:
+        """Member ``i`` of a ``predict_many`` batch as :meth:`_one` gives it: an arena of -1
+        (a member the engine cannot load) is no figure, and the reasons come from the
+        predictor's own rule (its ``_finish``), so both paths word them alike."""
+        arena = int(batch["arena_bytes"][i])
+        pred = self.predictor._finish(
+            float(batch["latency"][i]), None if arena < 0 else arena,
+            int(batch["model_bytes"][i]), int(batch["n_ops"][i]), int(batch["n_tensors"][i]))
+        return _fields(pred)
+
+    def _one(self, arch: Any) -> dict[str, Any]:
+        from hilnas.lut import LutMissError
+
+        try:
+            pred = self.predictor.predict(arch)
+        except LutMissError as exc:
+            return {INFEASIBLE: f"no LUT entry for {', '.join(exc.keys[:3])}"}
+        return _fields(pred)
+
+
+def _fields(pred: Any) -> dict[str, Any]:
+    """A prediction's :data:`LUT_FIELDS` (those it has) and its infeasibility reason."""
+    row: dict[str, Any] = {}
+    for name in LUT_FIELDS:
+        value = getattr(pred, name, None)
+        if value is not None:
+            row[name] = float(value)
+    if not getattr(pred, "feasible", True):
+        row[INFEASIBLE] = "; ".join(getattr(pred, "reasons", ())) or "beyond the board"
+    return row
 
 
 def load_lut_costs(lut_path: Path, space: Any, board: str) -> LutCosts:

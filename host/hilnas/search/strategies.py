@@ -258,7 +258,9 @@ class HyTSearch(Strategy):
     2. per evaluator objective, a bootstrap ensemble of XGBoost models (mean + spread);
        cross-validation picks their depth and whether they boost from an additive ridge
        base (NAS objectives are mostly main effects of the knobs, which trees alone
-       approximate in coarse steps);
+       approximate in coarse steps; ``surrogate_bases`` may add "ridge2", pairwise
+       products too); the pick is kept until the evaluated points have grown by
+       ``refit_growth`` (25%), since the cross-validation is most of a fit's cost;
     3. an acquisition per objective (UCB by default, EI as an option); cost objectives
        (LUT-predicted latency) enter with their exact values;
     4. NSGA-II (pymoo) minimises the acquisitions under the constraints (evaluated
@@ -298,6 +300,7 @@ class HyTSearch(Strategy):
         selection: str = "phvi",
         n_draws: int = 128,
         surrogate_bases: tuple[str, ...] = ("none", "ridge"),
+        refit_growth: float = 0.25,
         residual_std: bool = False,
         ref_margin: float = 0.5,
         **options: Any,
@@ -329,12 +332,15 @@ class HyTSearch(Strategy):
         self.selection = selection
         self.n_draws = n_draws
         self.ref_margin = ref_margin
+        self.refit_growth = refit_growth
         self.timings: list[dict[str, float]] = []
 
     def _setup(self) -> None:
         n_init = self.n_init or max(self.batch_size, min(30, self.budget // 5))
         self.initial = self._space_filling(min(n_init, self.budget))
         self.iteration = 0
+        #: per objective: the surrogate form cross-validation picked, and at how many points
+        self._forms: dict[int, tuple[tuple[int, str, float], int]] = {}
 
     # ------------------------------------------------------------ initial sample
     def _space_filling(self, n: int) -> list[Vector]:
@@ -388,7 +394,12 @@ class HyTSearch(Strategy):
             if obj.source == "evaluator":
                 seed = self.seed * 7919 + self.iteration * 31 + j
                 model = EnsembleSurrogate(self.surrogate_config, seed=seed)
-                self.models[j] = model.fit(feats, self.F[:, j])
+                form, n_then = self._forms.get(j, (None, 0))
+                if form is not None and len(self.X) > n_then * (1 + self.refit_growth):
+                    form = None
+                self.models[j] = model.fit(feats, self.F[:, j], form)
+                if form is None:
+                    self._forms[j] = (model.form, len(self.X))
 
     def acquire(self, vecs: list[Vector]) -> np.ndarray:
         """Acquisition matrix (minimisation form) of ``vecs``, one column per objective."""

@@ -26,7 +26,12 @@ class SurrogateConfig:
     threads: int = 1
     #: starting points tried, like ``depths`` (cross-validation picks one per fit): "ridge"
     #: boosts from an additive base (a ridge fit of a per-feature quadratic), so the trees
-    #: learn only the interactions; "none": plain trees from the mean
+    #: learn only the interactions; "ridge2" adds every pairwise product of the features to
+    #: that base (a knob that pays off only with another, a latency that scales MACs by a
+    #: depth factor); "none": plain trees from the mean. "ridge2" is an option, not a
+    #: default: in bench/search.py it lifted the noisy table (median 13.5 -> 14 of 15 true
+    #: Pareto points) but cost board-like as much (42 -> 40 of 43), its surer means
+    #: exploring less
     bases: tuple[str, ...] = ("none", "ridge")
     ridge_alpha: float = 1e-2
     #: at most this many evaluated points take part in the cross-validation
@@ -47,7 +52,13 @@ class EnsembleSurrogate:
         self._bases: list[_RidgeBase | None] = []
         self._cv_rmse = 0.0
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> EnsembleSurrogate:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, form: tuple[int, str, float] | None = None
+    ) -> EnsembleSurrogate:
+        """Fit the ensemble. ``form`` (a previous fit's :attr:`form`: depth, base and
+        held-out RMSE) skips the cross-validation: the choice between a handful of model
+        forms changes slowly as points are added, and the cross-validation is most of a
+        fit's cost."""
         x = np.asarray(x, dtype=np.float32)
         y = np.asarray(y, dtype=np.float64)
         self._y_mean = float(y.mean())
@@ -55,7 +66,10 @@ class EnsembleSurrogate:
         target = (y - self._y_mean) / self._y_scale
         rng = np.random.default_rng(self.seed)
         cfg = self.config
-        self.depth, self.base = self._pick_model(x, target, rng)
+        if form is None:
+            self.depth, self.base = self._pick_model(x, target, rng)
+        else:
+            self.depth, self.base, self._cv_rmse = form
         self.boosters, self._bases = [], []
         for m in range(cfg.n_models):
             idx = rng.integers(0, len(x), len(x)) if cfg.n_models > 1 else np.arange(len(x))
@@ -70,7 +84,8 @@ class EnsembleSurrogate:
         self, x: np.ndarray, y: np.ndarray, depth: int, base_kind: str, seed: int
     ) -> tuple[xgb.Booster, _RidgeBase | None]:
         """One member: the additive base (if any), then boosted trees on what it leaves."""
-        base = _RidgeBase(x, y, self.config.ridge_alpha) if base_kind == "ridge" else None
+        base = (_RidgeBase(x, y, self.config.ridge_alpha, pairs=base_kind == "ridge2")
+                if base_kind in ("ridge", "ridge2") else None)
         dtrain = xgb.DMatrix(x, label=y, nthread=self.config.threads)
         if base is not None:
             dtrain.set_base_margin(base(x))
@@ -125,6 +140,11 @@ class EnsembleSurrogate:
         self._cv_rmse = float(np.sqrt(errors[best] / len(order)))
         return options[best]
 
+    @property
+    def form(self) -> tuple[int, str, float]:
+        """(depth, base, held-out RMSE in standardised units) of the last fit."""
+        return self.depth, self.base, self._cv_rmse
+
     def members(self, x: np.ndarray) -> np.ndarray:
         """Every ensemble member's prediction (rows = members): posterior-like samples."""
         x = np.asarray(x, dtype=np.float32)
@@ -148,12 +168,15 @@ class EnsembleSurrogate:
 
 class _RidgeBase:
     """Additive starting point: ridge regression on each feature and its square
-    (standardised). A knob with three choices is fit exactly by a quadratic, so the
-    main effects of a NAS space come from here and the trees only add interactions; trees
-    alone step coarsely through smooth trends such as latency growing with MACs."""
+    (standardised), with ``pairs`` also on each product of two features. A knob with three
+    choices is fit exactly by a quadratic, so the main effects of a NAS space come from
+    here and the trees only add what is left; trees alone step coarsely through smooth
+    trends such as latency growing with MACs, and through smooth two-knob interactions,
+    which with few points they mostly cannot resolve at all."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, alpha: float) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, alpha: float, pairs: bool = False) -> None:
         x = np.asarray(x, dtype=np.float64)
+        self.pairs = pairs
         self.mu = x.mean(axis=0)
         self.sd = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
         a = self._design(x)
@@ -166,7 +189,10 @@ class _RidgeBase:
 
     def _design(self, x: np.ndarray) -> np.ndarray:
         z = (np.asarray(x, dtype=np.float64) - self.mu) / self.sd
-        return np.hstack([z, z * z])
+        if not self.pairs:
+            return np.hstack([z, z * z])
+        i, j = np.triu_indices(z.shape[1], 1)
+        return np.hstack([z, z * z, z[:, i] * z[:, j]])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         a = (self._design(x) - self.a_mu) / self.a_sd
