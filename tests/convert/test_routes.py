@@ -93,3 +93,52 @@ def test_litert_models_with_large_weights_keep_them_inline_for_tflm(tmp_path: Pa
     outs = [tflm.tflm_run(model, calib[i : i + 1])[0] for i in range(4)]
     assert len({o.tobytes() for o in outs}) > 1, "TFLM output does not depend on the input"
     assert result.report.checks["int8_quality"]["passed"]
+
+
+def test_route_policy_counts_attention_ops_that_run(user_models) -> None:
+    """The default order comes from the attention ops one forward pass makes (no export):
+    litert first from ATTENTION_LITERT_FIRST on, onnx2tf first below it."""
+    import importlib.util
+
+    import torch
+    from hilnas.convert.pipeline import (
+        ATTENTION_LITERT_FIRST,
+        ATTENTION_ROUTES,
+        DEFAULT_ROUTES,
+        _check_forward,
+        route_policy,
+    )
+    from hilnas.models import REFERENCE_MODELS
+
+    spec = importlib.util.spec_from_file_location(
+        "hilnas_test_vit_models_policy", Path(__file__).parent / "vit_models.py")
+    assert spec is not None and spec.loader is not None
+    vit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vit)
+    counts = {
+        "mobilevit_xxs": (vit.mobilevit_xxs(), 128, 9),  # the bench's model
+        "mobilevit_deep": (vit.mobilevit_deep(), 32, 6),
+        "mha_vit": (vit.mha_vit(), 32, 1),  # nn.MultiheadAttention: one call
+        "sdpa_vit": (vit.sdpa_vit(), 32, 1),
+        "reference mobilevit": (REFERENCE_MODELS["mobilevit"](), 96, 2),
+        "token_vit": (user_models.token_vit(), 24, 1),
+        "tiny_cnn": (user_models.tiny_cnn(), 16, 0),
+    }
+    for name, (model, size, want) in counts.items():
+        got = _check_forward(model.eval(), torch.zeros(1, 3, size, size))
+        assert got == want, name
+        assert route_policy(got) == (ATTENTION_ROUTES if want >= ATTENTION_LITERT_FIRST
+                                     else DEFAULT_ROUTES), name
+    assert route_policy(ATTENTION_LITERT_FIRST) == ("litert", "onnx2tf")
+    assert route_policy(ATTENTION_LITERT_FIRST - 1) == ("onnx2tf", "litert")
+
+
+def test_route_list_as_text_and_empty(user_models, tiny_calib: np.ndarray, tmp_path: Path) -> None:
+    from hilnas.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no conversion route given"):
+        convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib, tmp_path / "t.tflite",
+                routes=" , ")
+    with pytest.raises(Exception, match="unknown conversion route 'tflite'"):
+        convert(user_models.tiny_cnn(), (1, 3, 16, 16), tiny_calib, tmp_path / "t.tflite",
+                routes="litert,tflite")

@@ -36,8 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="calibration set .npy (N x C x H x W float32); required for user models")
     c.add_argument("--heldout", type=Path, default=None,
                    help="held-out .npy for the int8 quality check (default: calibration set)")
-    c.add_argument("--routes", default="onnx2tf,litert",
-                   help="conversion routes to try in order (default: onnx2tf,litert)")
+    c.add_argument("--routes", default="auto",
+                   help="conversion routes to try in order, e.g. litert,onnx2tf (default: auto"
+                   " = onnx2tf,litert, or litert,onnx2tf for models with 4 or more attention"
+                   " ops)")
     c.add_argument("--emit-c", action="store_true", help="also write <out>.c/.h embedding it")
     c.add_argument("--gelu", choices=("none", "tanh"), default="none",
                    help="'tanh' replaces exact GELU (no int8 TFLM kernel) with tanh-approximate"
@@ -59,7 +61,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         from hilnas.convert.sources import load_model
 
         loaded = load_model(args)
-        routes = tuple(r.strip() for r in args.routes.split(",") if r.strip())
+        routes = args.routes.strip()
         result = convert(
             loaded.module, loaded.input_shape, loaded.calib, args.output,  # type: ignore[arg-type]
             routes=routes, heldout=loaded.heldout, emit_c=args.emit_c,
@@ -94,9 +96,26 @@ def _print_conversion(console: Console, report: ConversionReport, tflite: Path,
     table.add_row("seconds", f"{report.timings_s['total']:.1f}")
     table.add_row("report", str(report_path))
     console.print(table)
+    if report.layernorms:
+        console.print(_layernorm_table(report))
     for attempt in report.attempts:
         if not attempt.passed:
             console.print(f"[yellow]route {attempt.route} failed:[/] {attempt.error}")
+
+
+def _layernorm_table(report: ConversionReport) -> Table:
+    """Each LayerNorm's int8 error (graph order), worst share of its range marked."""
+    lns = report.layernorms or ()
+    worst = max(lns, key=lambda e: e.mean_err_ratio)
+    table = Table(title=f"LayerNorm int8 vs float ({lns[0].samples} held-out inputs)")
+    for col in ("#", "output tensor", "shape", "max |err|", "mean |err|", "mean / range"):
+        table.add_column(col)
+    for e in lns:
+        mark = " (worst)" if e is worst and len(lns) > 1 else ""
+        table.add_row(str(e.index), e.tensor[:48] or "-", "x".join(map(str, e.shape)),
+                      f"{e.max_abs_err:.4g}", f"{e.mean_abs_err:.4g}",
+                      f"{e.mean_err_ratio:.4f}{mark}")
+    return table
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

@@ -147,22 +147,77 @@ def check_float_agreement(
             int(layout_inputs.shape[0]), "outputs": results}
 
 
+def _dequantize_tensor(raw: np.ndarray, t: TensorInfo) -> np.ndarray:
+    """An int8 activation tensor (per-tensor quantized) in float; float ones pass through."""
+    if not t.scales or np.issubdtype(raw.dtype, np.floating):
+        return raw.astype(np.float32).reshape(t.shape)
+    zp = t.zero_points[0] if t.zero_points else 0
+    return ((raw.astype(np.float32) - zp) * t.scales[0]).reshape(t.shape)
+
+
 def check_tflm(int8_tflite: bytes) -> dict:
     """Load the model in the real TFLM interpreter and measure the exact arena it needs."""
     arena = tflm.tflm_arena_bytes(int8_tflite)
     return {"passed": True, "arena_bytes": arena, "model_bytes": len(int8_tflite)}
 
 
+def float_tensors(float_tflite: bytes, layout_inputs: np.ndarray, keep: Sequence[int]
+                  ) -> dict[int, np.ndarray]:
+    """Values of the float model's tensors ``keep`` on each input, stacked on axis 0.
+
+    Run without the default (XNNPACK) delegate: a delegated partition does not expose its
+    intermediate tensors.
+    """
+    if not keep:
+        return {}
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interp = Interpreter(
+        model_content=float_tflite, experimental_preserve_all_tensors=True,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
+    index = interp.get_input_details()[0]["index"]
+    got: dict[int, list[np.ndarray]] = {t: [] for t in keep}
+    for i in range(layout_inputs.shape[0]):
+        interp.set_tensor(index, layout_inputs[i : i + 1].astype(np.float32))
+        interp.invoke()
+        for t in keep:
+            got[t].append(interp.get_tensor(t).copy())
+    return {t: np.stack(v) for t, v in got.items()}
+
+
+def _preserve_arena(info: ModelInfo) -> int:
+    """An arena that holds every tensor at once (TFLM's preserve-all mode), with slack."""
+    need = sum(-(-int(np.prod(t.shape, dtype=np.int64)) * 4 // 16) * 16
+               for t in info.tensors if not t.is_constant)
+    return max(tflm.PROBE_ARENA_BYTES, need + tflm.PROBE_ARENA_BYTES // 4)
+
+
 def check_int8_quality(
     int8_tflite: bytes, layout_inputs: np.ndarray, torch_outputs: Sequence[np.ndarray],
+    keep: Sequence[int] = (), info: ModelInfo | None = None,
+    kept: dict[int, np.ndarray] | None = None,
 ) -> dict:
-    """TFLM int8 vs PyTorch float on held-out inputs: top-1 agreement, max/mean abs error."""
-    model = tflm.load(int8_tflite)
+    """TFLM int8 vs PyTorch float on held-out inputs: top-1 agreement, max/mean abs error.
+
+    ``keep`` (with ``info``, the model's :class:`ModelInfo`) names intermediate tensors to
+    read from the same TFLM runs, dequantized, stacked over inputs into ``kept``: the
+    per-LayerNorm errors come from here at no extra inference. Keeping tensors only
+    changes TFLM's memory plan (preserve-all), not a kernel or an output.
+    """
+    preserve = bool(keep) and info is not None and kept is not None
+    model = (tflm.load(int8_tflite, _preserve_arena(info), preserve_all=True)  # type: ignore[arg-type]
+             if preserve else tflm.load(int8_tflite))
     got: list[list[np.ndarray]] = [[] for _ in range(model.n_outputs)]
+    values: dict[int, list[np.ndarray]] = {t: [] for t in keep} if preserve else {}
     for i in range(layout_inputs.shape[0]):
         outs = tflm.tflm_run(model, layout_inputs[i : i + 1].astype(np.float32))
         for k, y in enumerate(outs):
             got[k].append(tflm.dequantize(y, model.output_details(k)))
+        for t, v in values.items():
+            v.append(_dequantize_tensor(model.tensor(t), info.tensors[t]))  # type: ignore[union-attr]
+    if kept is not None:
+        kept.update({t: np.stack(v) for t, v in values.items()})
     results = []
     for k, ref in enumerate(torch_outputs):
         y = match_layout(np.concatenate(got[k]), ref.shape)

@@ -29,12 +29,14 @@ from torch import nn
 
 from hilnas.convert import checks
 from hilnas.convert.carray import c_pair, c_pair_paths
+from hilnas.convert.layernorm import find_layernorms, layernorm_errors
 from hilnas.convert.lean import byte_split, lean_flatbuffer, with_names_of
 from hilnas.convert.output import ensure_writable_dir
 from hilnas.convert.report import (
     AppliedRewrite,
     ByteSplit,
     ConversionReport,
+    LayerNormError,
     OutputQuality,
     RouteAttempt,
     SampleSet,
@@ -52,6 +54,13 @@ from hilnas.errors import CheckError, ConfigError, ConvertError, DataError
 from hilnas.fileio import OutputSet
 
 DEFAULT_ROUTES: tuple[str, ...] = ("onnx2tf", "litert")
+#: Route order for large attention graphs (see :func:`route_policy`).
+ATTENTION_ROUTES: tuple[str, ...] = ("litert", "onnx2tf")
+#: From this many attention ops (softmax / scaled-dot-product / multi-head attention calls
+#: in one forward pass) the default route order puts litert first.
+ATTENTION_LITERT_FIRST = 4
+#: ``routes`` value that asks for :func:`route_policy`'s order.
+AUTO_ROUTES = "auto"
 #: Inputs used for the float-agreement check (taken from held-out, else calibration).
 FLOAT_CHECK_SAMPLES = 4
 
@@ -89,6 +98,7 @@ class _RouteOutcome:
     checks: dict[str, dict]
     splits: tuple[ByteSplit, ByteSplit]  # (lean model, route's output before leaning)
     rewrites: tuple[AppliedRewrite, ...] = ()
+    layernorms: tuple[LayerNormError, ...] = ()
 
 
 class _Timer:
@@ -200,9 +210,11 @@ def _checked_route(
         float_info = read_model(fm.tflite, f"{route.name} float model")
         results["float_static_shapes"] = checks.check_static_shapes(float_info)
         results["float_op_coverage"] = checks.check_op_coverage(float_info, "float")
-        probe = heldout[:FLOAT_CHECK_SAMPLES]
+        probe = to_layout(heldout[:FLOAT_CHECK_SAMPLES], fm.input_layout)
         results["float_agreement"] = checks.check_float_agreement(
-            fm.tflite, to_layout(probe, fm.input_layout), torch_outputs(model, probe))
+            fm.tflite, probe, torch_outputs(model, heldout[:FLOAT_CHECK_SAMPLES]))
+        float_lns = find_layernorms(float_info)
+        float_ln_values = checks.float_tensors(fm.tflite, probe, [s.output for s in float_lns])
     with timer.stage(f"{route.name}.quantize"):
         raw = route.quantize(fm, calib)
     with timer.stage(f"{route.name}.lean"):
@@ -217,21 +229,63 @@ def _checked_route(
         results["static_shapes"] = checks.check_static_shapes(info)
     with timer.stage(f"{route.name}.tflm"):
         results["tflm"] = checks.check_tflm(int8)
+        int8_lns = find_layernorms(info)
+        int8_ln_values: dict[int, np.ndarray] = {}
         results["int8_quality"] = checks.check_int8_quality(
-            int8, to_layout(heldout, fm.input_layout), torch_outputs(model, heldout))
-    return _RouteOutcome(int8, fm.input_layout, results, splits, fm.rewrites)
+            int8, to_layout(heldout, fm.input_layout), torch_outputs(model, heldout),
+            keep=[s.output for s in int8_lns], info=info, kept=int8_ln_values)
+        layernorms = layernorm_errors(float_info, float_ln_values, info, int8_ln_values,
+                                      float_lns, int8_lns)
+    return _RouteOutcome(int8, fm.input_layout, results, splits, fm.rewrites, layernorms)
 
 
-def _check_forward(model: nn.Module, example: torch.Tensor) -> None:
-    """The model must run in PyTorch on the given shape before any converter sees it."""
+def _attention_functions() -> frozenset:
+    from torch.nn import functional as F
+
+    return frozenset({F.softmax, torch.softmax, torch.Tensor.softmax,
+                      F.scaled_dot_product_attention, F.multi_head_attention_forward})
+
+
+def _check_forward(model: nn.Module, example: torch.Tensor) -> int:
+    """The model must run in PyTorch on the given shape before any converter sees it.
+
+    Returns how many attention ops (softmax, scaled-dot-product or multi-head attention
+    calls) that forward pass made, for :func:`route_policy`: the count comes from what runs,
+    not from module names.
+    """
+    from torch.overrides import TorchFunctionMode
+
+    watched, calls = _attention_functions(), [0]
+
+    class _Count(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            calls[0] += func in watched
+            return func(*args, **(kwargs or {}))
+
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _Count():
             model(example)
     except Exception as exc:
         raise ConfigError(
             f"model forward pass fails on input shape {list(example.shape)}:"
             f" {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
         ) from exc
+    return calls[0]
+
+
+def route_policy(attention_ops: int) -> tuple[str, ...]:
+    """The default route order for a model with ``attention_ops`` attention ops.
+
+    onnx2tf first (NHWC graphs with fewer TRANSPOSE ops) for convolutional models and small
+    hybrids; litert first from :data:`ATTENTION_LITERT_FIRST` attention ops on. Why:
+    onnx2tf's cost grows with the graph (a strict per-op accuracy search with a TF dummy
+    inference per op, then two Keras -> SavedModel exports, float and int8), and on a
+    MobileViT-XXS-width model at 128x128 (9 attention ops) it took 96 CPU-s against
+    litert's 31 (bench/convert.py); litert is also the route the LUT tables measure
+    attention members with. The other route is still tried when the first one fails, and
+    every result passes the same checks (float agreement included).
+    """
+    return ATTENTION_ROUTES if attention_ops >= ATTENTION_LITERT_FIRST else DEFAULT_ROUTES
 
 
 def _reject_float_only_modules(model: nn.Module) -> None:
@@ -270,7 +324,7 @@ def convert(
     calib: np.ndarray | None,
     out_path: Path,
     *,
-    routes: Sequence[str] = DEFAULT_ROUTES,
+    routes: Sequence[str] | str = AUTO_ROUTES,
     heldout: np.ndarray | None = None,
     emit_c: bool = False,
     calib_source: str = "user",
@@ -279,7 +333,9 @@ def convert(
 ) -> ConversionResult:
     """Convert ``model`` to a checked full-int8 TFLM model at ``out_path``.
 
-    ``calib`` and ``heldout`` are NCHW float32 arrays shaped ``N x input_shape[1:]``;
+    ``routes`` are tried in order; ``'auto'`` (the default) orders them by
+    :func:`route_policy`. ``calib`` and ``heldout`` are NCHW float32 arrays shaped
+    ``N x input_shape[1:]``;
     ``heldout`` defaults to the calibration set (then the quality figures are optimistic,
     and the report says so). The model is converted in eval mode from a deep copy, so the
     caller's module is left untouched. ``gelu='tanh'`` replaces exact GELU with its tanh
@@ -303,15 +359,21 @@ def convert(
     model = copy.deepcopy(model).eval()
     if gelu == "none":
         _reject_float_only_modules(model)
+    auto = isinstance(routes, str) and routes == AUTO_ROUTES
+    if isinstance(routes, str) and not auto:
+        routes = tuple(r.strip() for r in routes.split(",") if r.strip())
     if not routes:
-        raise ConfigError(f"no conversion route given; choose from {list(DEFAULT_ROUTES)}")
-    route_objs = [get_route(name) for name in routes]
+        raise ConfigError(f"no conversion route given; choose from {list(DEFAULT_ROUTES)}"
+                          f" or '{AUTO_ROUTES}'")
+    route_objs = [] if auto else [get_route(name) for name in routes]
     example = torch.from_numpy(calib_arr[:1].copy())
     timings: dict[str, float] = {}
     cpu_timings: dict[str, float] = {}
     timer = _Timer(timings, progress, cpu_timings)
     attempts: list[RouteAttempt] = []
-    _check_forward(model, example)
+    attention_ops = _check_forward(model, example)
+    if auto:
+        route_objs = [get_route(name) for name in route_policy(attention_ops)]
     gelu_rewrite = None
     if gelu == "tanh":
         model, gelu_rewrite = _swap_gelu(model, example, held_arr)
@@ -379,6 +441,7 @@ def _finish(
             timings_cpu_s=cpu_timings,
             c_files=tuple(p.name for p in c_files),
             rewrites=outcome.rewrites,
+            layernorms=outcome.layernorms,
         )
         outputs.add_json(report_path, report.to_json())
     return ConversionResult(out_path, report, report_path, c_files)

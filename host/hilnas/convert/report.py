@@ -25,7 +25,9 @@ from hilnas.errors import ConfigError
 from hilnas.fileio import json_text, read_json_object
 
 #: Bump when a field changes meaning or disappears (1 was the untyped dict report;
-#: 3 added the lean flatbuffer's byte split; 4 the graph rewrites applied).
+#: 3 added the lean flatbuffer's byte split; 4 the graph rewrites applied). Optional
+#: fields added later (``layernorms``) leave the schema alone: a reader that predates one
+#: ignores it, and this reader gives it its "not measured" value when a file lacks it.
 REPORT_SCHEMA = 4
 #: Issue #10's flash bound: model bytes <= LEAN_BOUND x (constant data + quantization).
 LEAN_BOUND = 1.15
@@ -85,6 +87,28 @@ class OutputQuality:
     mean_abs_err: float
     float_range: float
     top1_agreement: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerNormError:
+    """One LayerNorm's output, int8 (TFLM) vs float, on held-out inputs.
+
+    Found from the graph (:mod:`hilnas.convert.layernorm`); ``index`` counts LayerNorms in
+    graph order, ``tensor`` names the int8 model's output tensor of that LayerNorm.
+    """
+
+    index: int
+    tensor: str
+    shape: tuple[int, ...]
+    max_abs_err: float
+    mean_abs_err: float
+    float_range: float
+    samples: int
+
+    @property
+    def mean_err_ratio(self) -> float:
+        """Mean error as a share of the float output's range (comparable across layers)."""
+        return self.mean_abs_err / self.float_range
 
 
 @dataclass(frozen=True)
@@ -157,6 +181,8 @@ class ConversionReport:
     c_files: tuple[str, ...] = ()
     #: Graph rewrites applied on the way to the written model, in order.
     rewrites: tuple[AppliedRewrite, ...] = ()
+    #: Each LayerNorm's int8 error, in graph order; None when not measured (older files).
+    layernorms: tuple[LayerNormError, ...] | None = None
     schema: int = REPORT_SCHEMA
 
     def __post_init__(self) -> None:
@@ -199,6 +225,7 @@ class ConversionReport:
             timings_cpu_s=dict(fields.get("timings_cpu_s", dict)),
             c_files=tuple(fields.get("c_files", list)),
             rewrites=tuple(AppliedRewrite(**r) for r in fields.get("rewrites", list)),
+            layernorms=_layernorms(data.get("layernorms"), origin),
         )
 
     @classmethod
@@ -224,6 +251,16 @@ class _Fields:
             raise ConfigError(f"{self.origin}: field {name!r} is {type(value).__name__},"
                               f" expected {kind.__name__}")
         return value
+
+
+def _layernorms(data: Any, origin: str) -> tuple[LayerNormError, ...] | None:
+    """The optional ``layernorms`` field: absent or null means not measured."""
+    if data is None:
+        return None
+    if not isinstance(data, list):
+        raise ConfigError(f"{origin}: field 'layernorms' is {type(data).__name__},"
+                          " expected list")
+    return tuple(LayerNormError(**{**e, "shape": tuple(e["shape"])}) for e in data)
 
 
 def _tensor(data: Mapping[str, Any]) -> TensorSummary:
