@@ -40,7 +40,7 @@ def vit_models() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray]:
-    return synthetic_images(8, SHAPE, seed=11), synthetic_images(6, SHAPE, seed=12)
+    return synthetic_images(8, SHAPE, seed=3), synthetic_images(6, SHAPE, seed=4)
 
 
 @pytest.fixture(scope="module")
