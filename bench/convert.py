@@ -14,11 +14,14 @@ split before and after leaning. Members convert through the same ``convert()`` o
 User ViT (issue #10): a MobileViT-XXS-width network written with einops unfold/fold,
 LayerNorm and tanh GELU (tests/convert/vit_models.py ``mobilevit_xxs``) at 128x128, cold
 conversion seconds (wall and CPU, with the machine's load) against the <= 60 s target, its
-op count, and whether the host engine runs it bit-exactly with TFLM (``--vit ''`` skips).
+op count, each LayerNorm's int8 error (worst and median), and whether the host engine runs
+it bit-exactly with TFLM (``--vit ''`` skips). ``--vit-routes auto`` (default) is what
+``hilnas convert`` does: its 9 attention ops put litert first (convert.route_policy);
+``--vit-routes onnx2tf`` measures the other route.
 
 Usage: .venv/bin/python bench/convert.py [--models mbv2,mobilevit] [--routes onnx2tf,litert]
                                         [--members smallest,demo,largest] [--member-route R]
-                                        [--vit mobilevit_xxs] [--vit-routes onnx2tf,litert]
+                                        [--vit mobilevit_xxs] [--vit-routes auto]
 Timings on a shared 2-core machine are noisy: compare CPU seconds as well as wall seconds.
 """
 
@@ -128,7 +131,7 @@ def run_member(which: str, route: str) -> dict:
             "route": result.route, "seconds": round(secs, 1)}
 
 
-def run_vit(factory: str, routes: tuple[str, ...]) -> dict:
+def run_vit(factory: str, routes: str) -> dict:
     """Child side: cold conversion of a user-style ViT at 128x128, then engine vs TFLM."""
     import importlib.util
 
@@ -155,7 +158,10 @@ def run_vit(factory: str, routes: tuple[str, ...]) -> dict:
                                           dtype=np.int8)
     check = compare_with_tflm(int8, [x])
     report = result.report
-    return {"model": factory, "route": report.route, "params": sum(
+    lns = sorted((e.mean_err_ratio, e.index) for e in report.layernorms or ())
+    return {"layernorms": len(lns), "ln_worst": lns[-1] if lns else None,
+        "ln_median": lns[len(lns) // 2][0] if lns else None,
+        "model": factory, "route": report.route, "params": sum(
         p.numel() for p in model.parameters()), "ops": sum(report.op_histogram.values()),
         "convert_s": report.timings_s["total"], "convert_cpu_s": report.timings_cpu_s["total"],
         "import_s": round(import_s, 2), "import_cpu_s": round(import_cpu, 2),
@@ -180,6 +186,10 @@ def print_vit(r: dict) -> None:
         f"{k} {v:.1f}/{r['stages_cpu_s'].get(k, 0.0):.1f}" for k, v in r["stages_s"].items()
         if k != "total"))
     print(f"  rewrites: {', '.join(r['rewrites']) or 'none'}")
+    if r["ln_worst"] is not None:
+        ratio, index = r["ln_worst"]
+        print(f"  LayerNorm int8 error (mean |err| / float range): {r['layernorms']} LayerNorms,"
+              f" median {r['ln_median']:.4f}, worst {ratio:.4f} (LayerNorm #{index})")
     for attempt in r["attempts"]:
         print(f"  route {attempt}")
     print(f"  host engine vs TFLM: {'bit-exact' if r['engine_bit_exact'] else 'DIFFERENT'}")
@@ -231,7 +241,8 @@ def main() -> int:
     parser.add_argument("--member-route", default="litert")
     parser.add_argument("--vit", default="mobilevit_xxs",
                         help="user ViT factory in tests/convert/vit_models.py ('' for none)")
-    parser.add_argument("--vit-routes", default="onnx2tf,litert")
+    parser.add_argument("--vit-routes", default="auto",
+                        help="route order for the ViT ('auto': the converter's policy)")
     parser.add_argument("--vit-one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--member", default=None, help=argparse.SUPPRESS)
@@ -244,7 +255,7 @@ def main() -> int:
         print(json.dumps(run_member(args.member, args.member_route)))
         return 0
     if args.vit_one:
-        print(json.dumps(run_vit(args.vit_one, tuple(args.vit_routes.split(",")))))
+        print(json.dumps(run_vit(args.vit_one, args.vit_routes)))
         return 0
     print(f"converter benchmark: {os.cpu_count()} CPUs, load average"
           f" {os.getloadavg()[0]:.1f} (shared machine: wall times are noisy)")
