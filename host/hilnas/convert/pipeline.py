@@ -3,12 +3,15 @@
 Order of work, chosen so that cheap failures come first and nothing is written unless
 every check passed:
 
-1. validate inputs (static shape, calibration set, writable output path);
+1. validate inputs (static shape, calibration set, writable output path) and run the
+   model once in PyTorch, counting its attention ops for the default route order
+   (:func:`route_policy`);
 2. for each route in order: float export -> static shapes + op coverage on the float
    graph (clear names before the int8 converter's cryptic errors) -> float agreement with
    PyTorch -> int8 quantization -> lean flatbuffer (hilnas.convert.lean: names, metadata
    and unused buffers dropped, so every later check judges the bytes that get written)
-   -> int8/op checks -> TFLM load + exact arena -> int8 quality on held-out inputs;
+   -> int8/op checks -> TFLM load + exact arena -> int8 quality on held-out inputs, whose
+   TFLM runs also give each LayerNorm's int8 error (hilnas.convert.layernorm);
 3. the first route that passes everything is written with its JSON report (and C pair):
    all of these files or none (:class:`hilnas.fileio.OutputSet`), so a failed report
    write never leaves a .tflite behind; if every route fails, :class:`ConvertError` lists
