@@ -11,6 +11,7 @@ from hilnas.convert.report import (
     REPORT_SCHEMA,
     ByteSplit,
     ConversionReport,
+    LayerNormError,
     OutputQuality,
     RouteAttempt,
     SampleSet,
@@ -66,3 +67,21 @@ def test_other_schema_and_missing_fields_are_named(tmp_path: Path) -> None:
     path.write_text("[1]")
     with pytest.raises(ConfigError, match="conversion report must be a JSON object, not list"):
         ConversionReport.read(path)
+
+
+def test_layernorm_errors_round_trip_and_stay_optional() -> None:
+    """``layernorms`` is additive: old files (no field) read as None, i.e. not measured;
+    the schema number did not change, so readers that predate the field still read new
+    files (they ignore it)."""
+    lns = (LayerNormError(0, "ln0", (1, 16, 32), 0.12, 0.01, 4.0, 4),
+           LayerNormError(1, "ln1", (1, 16, 32), 0.3, 0.04, 5.0, 4))
+    report = replace(sample_report(), layernorms=lns)
+    data = json.loads(json.dumps(report.to_json()))
+    back = ConversionReport.from_json(data)
+    assert back == report and back.layernorms[1].mean_err_ratio == pytest.approx(0.008)
+    assert data["schema"] == 4
+    assert ConversionReport.from_json({k: v for k, v in data.items()
+                                       if k != "layernorms"}).layernorms is None
+    assert ConversionReport.from_json(data | {"layernorms": []}).layernorms == ()
+    with pytest.raises(ConfigError, match="field 'layernorms' is str, expected list"):
+        ConversionReport.from_json(data | {"layernorms": "none"})
