@@ -14,17 +14,28 @@ USER_MODELS_FILE = HERE / "user_models.py"
 TINY_SHAPE = (1, 3, 16, 16)
 
 
-def _load_user_models() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hilnas_test_user_models", USER_MODELS_FILE)
+def _load_module(path: Path, name: str) -> ModuleType:
+    """A model file of this folder as a module (the test folders are not packages)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+def _load_user_models() -> ModuleType:
+    return _load_module(USER_MODELS_FILE, "hilnas_test_user_models")
+
+
 @pytest.fixture(scope="session")
 def user_models() -> ModuleType:
     return _load_user_models()
+
+
+@pytest.fixture(scope="session")
+def vit_models() -> ModuleType:
+    """ViTs written the usual ways (einops, view/permute, nn.MultiheadAttention, SDPA)."""
+    return _load_module(HERE / "vit_models.py", "hilnas_test_vit_models")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ that stops one op early or late fails.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -25,17 +24,7 @@ from hilnas.convert.routes import get_route
 from hilnas.convert.tflite_reader import read_model
 from torch import nn
 
-VIT_MODELS_FILE = Path(__file__).parent / "vit_models.py"
 SHAPE = (1, 3, 32, 32)
-
-
-@pytest.fixture(scope="module")
-def vit_models() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hilnas_test_vit_models_ln", VIT_MODELS_FILE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ output must be bit-exact with TFLM's. The rewrites that made it possible are in 
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from pathlib import Path
 from types import ModuleType
@@ -20,17 +19,6 @@ from hilnas.convert.calib import synthetic_images
 from hilnas.convert.rewrites import plan_transpose, transpose_reference
 from hilnas.convert.tflite_reader import read_model
 from hilnas.errors import CheckError, ConfigError
-
-VIT_MODELS_FILE = Path(__file__).parent / "vit_models.py"
-
-
-@pytest.fixture(scope="module")
-def vit_models() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hilnas_test_vit_models", VIT_MODELS_FILE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _sets(size: int) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
