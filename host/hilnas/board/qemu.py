@@ -180,9 +180,11 @@ class QemuBoard:
     client = BoardClient(board.transport)``.
     """
 
-    def __init__(self, profile: BoardProfile, elf: Path, connect_timeout: float = 10.0) -> None:
+    def __init__(self, profile: BoardProfile, elf: Path, connect_timeout: float = 30.0) -> None:
         self.profile = profile
         self.elf = Path(elf)
+        # a deadline for a failure only (QEMU listens within ~0.1 s when it gets a core):
+        # a starved QEMU on a loaded 2-core machine once took over 10 s
         self.connect_timeout = connect_timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.transport: Transport | None = None
