@@ -16,10 +16,9 @@ chains has none) and recomputed on every build from the conversion cache.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from hilnas.lut.members import convert_members, parse_chain_lean
+from hilnas.lut.members import convert_members, flash_sample, parse_chain_lean
 from hilnas.lut.predict import Predictor
 
 #: Weights seed of anchor members (apart from validation's seeds 0..N-1).
@@ -36,16 +35,12 @@ def anchor_members(space: Any) -> list[Any]:
 
 
 def anchor_samples(pred: Predictor, jobs: int = 1) -> list[dict[str, Any]]:
-    """One flash sample per anchor member (:func:`hilnas.lut.flash.sample`), with its arch."""
-    from hilnas.lut.flash import sample
-
+    """One flash sample per anchor member (:func:`hilnas.lut.members.flash_sample`), with
+    its arch."""
     members = anchor_members(pred.space)
     paths = convert_members(pred, members, ANCHOR_SEED, None, jobs)
     out = []
     for arch, path in zip(members, paths, strict=True):
         parsed = parse_chain_lean(path, pred.table.meta["op_data_sizes"])
-        templates = [dataclasses.asdict(t) for t in parsed.blocks.values()]
-        out.append({"arch": arch.to_json(),
-                    "sample": sample(parsed.lean_bytes, templates, parsed.n_ops,
-                                     parsed.n_tensors)})
+        out.append({"arch": arch.to_json(), "sample": flash_sample(parsed)})
     return out

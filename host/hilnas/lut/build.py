@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from hilnas.errors import ConfigError
-from hilnas.lut.members import parse_chain_lean, spawn_context
+from hilnas.lut.members import flash_sample, parse_chain_lean, spawn_context
 from hilnas.lut.table import SCHEMA_VERSION, LutTable, load_table
 from hilnas.space.base import BlockSpec
 
@@ -572,7 +572,7 @@ def _record_chain(chain: Chain, parsed: Any, result: Any, table: LutTable) -> bo
     if not ok:
         table.meta.setdefault("arena_mismatches", []).append(
             {"chain": chain.key, "board": result.arena_bytes, "mirror": predicted})
-    table.fits.setdefault("flash_samples", []).append(_flash_sample(parsed))
+    table.fits.setdefault("flash_samples", []).append(flash_sample(parsed))
     for k, spec in enumerate(chain.blocks):
         tpl = parsed.blocks.get(f"e{k}")
         if tpl is None:
@@ -594,14 +594,6 @@ def _record_chain(chain: Chain, parsed: Any, result: Any, table: LutTable) -> bo
             entry["chain"] = chain.key
             table.entries[key] = entry
     return ok
-
-
-def _flash_sample(parsed: Any) -> list[float]:
-    """(lean bytes, exact bytes, ops, tensors, quantization tables) of one converted chain."""
-    from hilnas.lut.flash import sample
-
-    return sample(parsed.lean_bytes, [dataclasses.asdict(t) for t in parsed.blocks.values()],
-                  parsed.n_ops, parsed.n_tensors)
 
 
 def print_progress(done: int, total: int, elapsed: float) -> None:

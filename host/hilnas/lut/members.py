@@ -8,6 +8,7 @@ build -> anchors -> members and validate -> members one-way.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import sys
 import time
@@ -35,13 +36,21 @@ def member_path(pred: Predictor, arch: Any, seed: int, work: Path | None = None)
 
 def convert_member(space_name: str, arch_json: dict[str, Any], route: str, seed: int,
                    out: str) -> float:
-    """Worker: build (random weights, the chains' BN treatment) and convert one member."""
+    """Worker: build (random weights, the chains' BN treatment) and convert one member.
+
+    The weights come from ``seed`` (torch's global generator, which the space's layers
+    draw from at construction): the cache key names the seed, so the bytes must follow
+    from it, not from whatever the worker process converted before.
+    """
+    import torch
+
     from hilnas.lut.modelgen import convert_plain, randomize_bn
     from hilnas.space import get_space
 
     t = time.monotonic()
     space = get_space(space_name)
     arch = space.from_json(arch_json)
+    torch.manual_seed(seed)
     model = randomize_bn(space.build(arch), seed)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     convert_plain(model, space.input_shape(arch), route, Path(out), seed)
@@ -88,3 +97,12 @@ def parse_chain_lean(path: Path, op_data_sizes: Any) -> Any:
     parsed = parse_chain(path.read_bytes(), op_data_sizes)
     parsed.lean_bytes = lean_copy(path).stat().st_size
     return parsed
+
+
+def flash_sample(parsed: Any) -> list[float]:
+    """One flash-fit sample of a converted model (a chain or a whole member) parsed by
+    :func:`parse_chain_lean`: :func:`hilnas.lut.flash.sample` over its own tensors."""
+    from hilnas.lut.flash import sample
+
+    return sample(parsed.lean_bytes, [dataclasses.asdict(t) for t in parsed.blocks.values()],
+                  parsed.n_ops, parsed.n_tensors)
