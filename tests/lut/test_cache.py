@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from hilnas.convert import fingerprint
 from hilnas.lut import cache
 from hilnas.lut.cache import cached_path, conversion_key, source_hash
@@ -50,3 +51,25 @@ def test_model_building_source_change_changes_the_hash(tmp_path) -> None:
     with (tmp_path / "lut" / "modelgen.py").open("a") as f:
         f.write("\n# changed\n")
     assert source_hash(tmp_path) != before
+
+
+@pytest.mark.slow
+def test_a_member_conversion_follows_from_its_key(tmp_path) -> None:
+    """The same member and seed convert to the same bytes in one process, after other
+    conversions have drawn from torch's generator (a cached file must be what its key says)."""
+    import hashlib
+    import warnings
+
+    from hilnas.lut import Predictor, StaleTableWarning, load_table
+    from hilnas.lut.members import convert_member
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleTableWarning)
+        pred = Predictor(load_table(PKG.parents[1] / "lut" / "mps2-an386" / "cnn.json"))
+    arch = pred.space.smallest()
+    digests = []
+    for k in range(2):
+        out = tmp_path / f"m{k}.tflite"
+        convert_member("cnn", arch.to_json(), pred.table.route, 3, str(out))
+        digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]

@@ -13,7 +13,8 @@ The key is a sha256 over: what is converted (the chain's block specs or the memb
 architecture, as canonical JSON), the weights seed, the converter route, the converter's
 own fingerprint (:func:`hilnas.convert.fingerprint.converter_fingerprint`: its sources and
 the converter package versions) and the sources that build the torch model
-(``hilnas/space/``, ``hilnas/lut/modelgen.py``). A converter change that makes
+(``hilnas/space/``, ``hilnas/lut/modelgen.py`` for chains, ``hilnas/lut/members.py`` for
+whole members). A converter change that makes
 flatbuffers leaner therefore invalidates the cache, and the flash part of a table comes
 from fresh conversions. Files live under ``.hilnas-cache/lut-conv/`` (or
 ``$HILNAS_CACHE/lut-conv``), two-level fan-out, written atomically (a conversion killed
@@ -33,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 PKG_ROOT = Path(__file__).resolve().parents[1]
 #: Sources that build the torch model a conversion starts from (the converter's own
 #: sources are in its fingerprint).
-SOURCE_PARTS = ("space", "lut/modelgen.py")
+SOURCE_PARTS = ("space", "lut/modelgen.py", "lut/members.py")
 
 
 def cache_root() -> Path:
