@@ -40,3 +40,4 @@ def test_host_firmware_replies_exactly(host_fw: Path, case: dict[str, object]) -
     if got != want:  # show frames, not a wall of hex
         assert fw.parse_all(got) == fw.parse_all(want)
     assert got == want
+

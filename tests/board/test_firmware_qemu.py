@@ -61,7 +61,7 @@ def tiny() -> bytes:
 def an386() -> Iterator[fw.Link]:
     qb = boot("mps2-an386")
     try:
-        yield fw.Link(qb.transport)
+        yield fw.Link(qb.transport, kick=qb.kick)
     finally:
         qb.stop()
 
@@ -93,7 +93,7 @@ def profile_once(link: fw.Link, model: bytes, x: np.ndarray, runs: int = 3,
 def test_board_boots_profiles_bit_exact_and_repeatably(board: str, tiny: bytes) -> None:
     qb = boot(board)
     try:
-        link = fw.Link(qb.transport)
+        link = fw.Link(qb.transport, kick=qb.kick)
         hello = fw.decode_hello(link.ok(fw.HELLO, 1, b"\x01"))
         assert (hello.board, hello.core) == (board, fw.CORES[board])
         assert hello.timing_kind == 1 and hello.max_payload == fw.MAX_PAYLOAD
@@ -127,7 +127,7 @@ def test_two_launches_give_identical_counts_on_a_100k_model() -> None:
     for via_file in (False, True):
         qb = boot("mps2-an386")
         try:
-            link = fw.Link(qb.transport)
+            link = fw.Link(qb.transport, kick=qb.kick)
             results.append(profile_once(link, model, x, runs=2, path=path if via_file else None))
         finally:
             qb.stop()
@@ -187,7 +187,7 @@ def test_model_linked_into_flash_runs_without_upload(tiny: bytes) -> None:
     elf = fw.build_firmware("mps2-an386", builtin_model=path, tag="builtin")
     qb = boot("mps2-an386", elf)
     try:
-        link = fw.Link(qb.transport)
+        link = fw.Link(qb.transport, kick=qb.kick)
         assert fw.decode_hello(link.ok(fw.HELLO, 1, b"\x01")).builtin == len(tiny)
         load = link.ok(fw.MODEL_BUILTIN, 2)
         assert struct.unpack_from("<II", load, 4) == (len(tiny), zlib.crc32(tiny))
@@ -228,7 +228,7 @@ def test_corrupted_models_never_fault_the_cortex_m3(tiny: bytes, tmp_path: Path)
     in a long suite says which input and which request went unanswered."""
     qb = boot("mps2-an385")
     try:
-        link = fw.Link(qb.transport)
+        link = fw.Link(qb.transport, kick=qb.kick)
         variants = [(f"first {k} bytes", tiny[:k])
                     for k in (8, 24, 100, len(tiny) // 2, len(tiny) - 1)]  # fmt: skip
         step = max(1, len(tiny) // 48)

@@ -17,8 +17,9 @@ off, it stops watching the socket and sleeps in poll() with nothing to wake it.
 Any event on a socket QEMU watches wakes it, so each QemuBoard also opens an
 unused "kick" chardev; :meth:`QemuBoard.kick` connects to it, the main loop
 re-evaluates can_receive() and the bytes flow (12/12 recovered). The session
-kicks when the first HELLO meets silence. Firmware can avoid the race entirely
-by reading DATA once after enabling RX.
+kicks when the first HELLO meets silence. Our firmware also reads DATA once
+after enabling RX, which narrows the race; a CI run still met one fresh launch
+that never answered its first request (tests/board/firmware_util.Link kicks too).
 
 Ports: QEMU binds port 0 itself and we read the port it got from its own
 "waiting for connection on ...:PORT" line. Probing a free port first and handing
