@@ -9,7 +9,7 @@ from hilnas.board.profiles import load_profile
 from hilnas.cli.deploy_cmds import parse_predicted
 from hilnas.deploy import BudgetExceededError, model_figures, refuse_if_over
 from hilnas.deploy.firmware import read_sections
-from hilnas.deploy.pipeline import compare_predictions, resolve_board
+from hilnas.deploy.pipeline import DeployOptions, compare_predictions, deploy_route, resolve_board
 from hilnas.errors import BoardError, ConfigError
 
 
@@ -84,9 +84,18 @@ def test_unknown_board_and_bad_profile_file_are_config_errors(tmp_path: Path) ->
 @pytest.mark.parametrize("option, value", [("test_images", 0), ("runs", 0),
                                            ("finetune_epochs", -1)])
 def test_bad_options_fail_before_any_work(tmp_path: Path, option: str, value: int) -> None:
-    from hilnas.deploy import DeployOptions, deploy
+    from hilnas.deploy import deploy
 
     with pytest.raises(ConfigError, match="must be at least"):
         deploy(tmp_path / "missing.json", tmp_path / "missing.pt", "mps2-an386",
                tmp_path / "out", DeployOptions(**{option: value}))
     assert not (tmp_path / "out").exists()
+
+
+def test_deploy_converts_with_the_luts_route_so_its_prediction_holds() -> None:
+    from hilnas.lut import load_table
+
+    lut = Path(__file__).resolve().parents[2] / "lut" / "mps2-an386" / "hybrid.json"
+    assert deploy_route(DeployOptions(lut=lut)) == load_table(lut).route == "litert"
+    assert deploy_route(DeployOptions(lut=lut, route="onnx2tf")) == "onnx2tf"
+    assert deploy_route(DeployOptions()) == "auto"

@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", action="store_true",
                    help="keep the streaming firmware: upload the model into the RAM slot")
     p.add_argument("--route", default=None,
-                   help="conversion route (onnx2tf or litert; default: the converter's order)")
+                   help="conversion route (onnx2tf, litert or auto; default: the --lut "
+                   "table's route, so its prediction holds, else auto: the converter's "
+                   "per-model order)")
     p.add_argument("--test-images", type=int, default=50, metavar="K",
                    help="test images checked bit-exact on the device (default 50)")
     p.add_argument("--runs", type=int, default=5, help="timed runs for the latency figure")

@@ -68,7 +68,7 @@ class DeployOptions:
 
     finetune_epochs: int = 0
     stream: bool = False
-    route: str | None = None  # None: the converter's default order
+    route: str | None = None  # None: the LUT's route, else 'auto' (deploy_route)
     test_images: int = 50
     runs: int = 5
     predicted: dict[str, float] | None = None
@@ -117,23 +117,41 @@ def extract_subnet(arch_path: Path, ckpt: Path, epochs: int, n_test: int, log: L
     return _Subnet(arch, module, trained, x, test_y[:n].numpy(), history)
 
 
-def convert_subnet(sub: _Subnet, stage_dir: Path, route: str | None, log: Log) -> Any:
+def deploy_route(opts: DeployOptions) -> str:
+    """The route a deploy converts with: the one asked for; else the LUT's route when a
+    LUT is given (its prediction holds only for the graph that route emits: onnx2tf and
+    litert lower attention differently); else ``auto``, the converter's per-model policy."""
+    if opts.route:
+        return opts.route
+    if opts.lut is not None:
+        from hilnas.lut import load_table, route_for
+
+        try:
+            return route_for(load_table(opts.lut))
+        except HilnasError:
+            pass  # an unreadable LUT is reported where its prediction is made
+    from hilnas.convert.pipeline import AUTO_ROUTES
+
+    return AUTO_ROUTES
+
+
+def convert_subnet(sub: _Subnet, stage_dir: Path, route: str, log: Log) -> Any:
     from hilnas.convert import convert
-    from hilnas.convert.pipeline import DEFAULT_ROUTES
+    from hilnas.convert.pipeline import AUTO_ROUTES
     from hilnas.data import calibration_set, heldout_set
 
     space, data, seed = sub.trained.space, sub.trained.data, sub.trained.config.seed
     res = space.resolution(sub.arch)
     return convert(
         sub.module, space.input_shape(sub.arch), calibration_set(data, res, 64, seed),
-        stage_dir / MODEL_NAME, routes=(route,) if route else DEFAULT_ROUTES,
+        stage_dir / MODEL_NAME, routes=route if route == AUTO_ROUTES else (route,),
         heldout=heldout_set(data, res), emit_c=True,
         calib_source=f"{sub.trained.config.data} training split",
         progress=lambda stage: log(f"  convert: {stage}"),
     )
 
 
-def conversion_key(arch: Any, ckpt: Path, route: str | None) -> str:
+def conversion_key(arch: Any, ckpt: Path, route: str) -> str:
     """Cache key of a conversion: the member, the checkpoint's bytes, the route and the
     converter itself (its sources and package versions), so a converter change reconverts."""
     from hilnas.convert.fingerprint import converter_fingerprint
@@ -160,7 +178,7 @@ def cached_conversion(sub: _Subnet, ckpt: Path, stage_dir: Path, opts: DeployOpt
     names = (MODEL_NAME, "model.json", "model.c", "model.h")
     cache = None
     if opts.finetune_epochs == 0:
-        cache = CONVERSION_CACHE / conversion_key(sub.arch, ckpt, opts.route)
+        cache = CONVERSION_CACHE / conversion_key(sub.arch, ckpt, deploy_route(opts))
         if all((cache / n).is_file() for n in names):
             try:  # an entry written by another report schema is a miss, not an error
                 report = ConversionReport.read(cache / "model.json")
@@ -172,7 +190,7 @@ def cached_conversion(sub: _Subnet, ckpt: Path, stage_dir: Path, opts: DeployOpt
                 log(f"  identical conversion cached in {cache}; reused")
                 return ConversionResult(stage_dir / MODEL_NAME, report, stage_dir / "model.json",
                                         (stage_dir / "model.c", stage_dir / "model.h"))
-    conv = convert_subnet(sub, stage_dir, opts.route, log)
+    conv = convert_subnet(sub, stage_dir, deploy_route(opts), log)
     if cache is not None:
         tmp = cache.parent / f".{cache.name}.{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
