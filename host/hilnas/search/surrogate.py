@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import xgboost as xgb
 
+#: (tree depth, base, target transform, held-out RMSE): what cross-validation picked
+Form = tuple[int, str, str, float]
+
 
 @dataclass
 class SurrogateConfig:
@@ -34,6 +37,9 @@ class SurrogateConfig:
     #: exploring less
     bases: tuple[str, ...] = ("none", "ridge")
     ridge_alpha: float = 1e-2
+    #: target transforms tried, like ``depths``: "log" (only for a positive objective)
+    #: models log(y)
+    transforms: tuple[str, ...] = ("none", "log")
     #: at most this many evaluated points take part in the cross-validation
     cv_points: int = 300
     #: add the cross-validated residual spread to the ensemble spread (see ``predict``)
@@ -53,23 +59,25 @@ class EnsembleSurrogate:
         self._cv_rmse = 0.0
 
     def fit(
-        self, x: np.ndarray, y: np.ndarray, form: tuple[int, str, float] | None = None
+        self, x: np.ndarray, y: np.ndarray, form: Form | None = None
     ) -> EnsembleSurrogate:
-        """Fit the ensemble. ``form`` (a previous fit's :attr:`form`: depth, base and
-        held-out RMSE) skips the cross-validation: the choice between a handful of model
-        forms changes slowly as points are added, and the cross-validation is most of a
-        fit's cost."""
+        """Fit the ensemble. ``form`` (a previous fit's :attr:`form`: depth, base, target
+        transform and held-out RMSE) skips the cross-validation: the choice between a
+        handful of model forms changes slowly as points are added, and the
+        cross-validation is most of a fit's cost."""
         x = np.asarray(x, dtype=np.float32)
         y = np.asarray(y, dtype=np.float64)
         self._y_mean = float(y.mean())
         self._y_scale = float(y.std()) or 1.0
-        target = (y - self._y_mean) / self._y_scale
         rng = np.random.default_rng(self.seed)
         cfg = self.config
+        if form is not None and form[2] == "log" and np.min(y) <= 0:
+            form = None  # a log form kept from earlier points cannot take a value <= 0
         if form is None:
-            self.depth, self.base = self._pick_model(x, target, rng)
+            self.depth, self.base, self.transform = self._pick_model(x, y, rng)
         else:
-            self.depth, self.base, self._cv_rmse = form
+            self.depth, self.base, self.transform, self._cv_rmse = form
+        target = self._forward(y, self.transform)
         self.boosters, self._bases = [], []
         for m in range(cfg.n_models):
             idx = rng.integers(0, len(x), len(x)) if cfg.n_models > 1 else np.arange(len(x))
@@ -79,6 +87,19 @@ class EnsembleSurrogate:
             self.boosters.append(booster)
             self._bases.append(base)
         return self
+
+    def _forward(self, y: np.ndarray, transform: str) -> np.ndarray:
+        """The standardised target the trees learn (and sets how to undo it): ``"log"``
+        models log(y), so a cost that multiplies knob effects (latency = MACs x a depth
+        factor) becomes a sum the additive base fits; ``"none"`` models y itself."""
+        t = np.log(y) if transform == "log" else y
+        self._t_mean = float(t.mean())
+        self._t_scale = float(t.std()) or 1.0
+        return (t - self._t_mean) / self._t_scale
+
+    def _inverse(self, pred: np.ndarray, transform: str) -> np.ndarray:
+        t = pred * self._t_scale + self._t_mean
+        return np.exp(np.minimum(t, 700.0)) if transform == "log" else t
 
     def _train(
         self, x: np.ndarray, y: np.ndarray, depth: int, base_kind: str, seed: int
@@ -113,12 +134,16 @@ class EnsembleSurrogate:
 
     def _pick_model(
         self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
-    ) -> tuple[int, str]:
-        """Tree depth and base by 3-fold cross-validation (an additive base wins on spaces
-        of near-independent knobs, plain trees on saturating, interacting ones); also keeps
-        the held-out RMSE of the choice, the error a prediction has beyond the ensemble's
-        own spread."""
-        options = [(d, b) for b in self.config.bases for d in self.config.depths]
+    ) -> tuple[int, str, str]:
+        """Tree depth, base and target transform by 3-fold cross-validation (an additive
+        base wins on spaces of near-independent knobs, plain trees on saturating,
+        interacting ones, a log target on costs that are products of knob effects);
+        errors are compared in the units of ``y``. Also keeps the held-out RMSE of the
+        choice (standardised by ``y``'s spread), the error a prediction has beyond the
+        ensemble's own spread."""
+        transforms = [t for t in self.config.transforms if t != "log" or np.min(y) > 0]
+        options = [(d, b, t) for t in transforms or ["none"] for b in self.config.bases
+                   for d in self.config.depths]
         self._cv_rmse = 0.0
         if len(x) < 12 or (len(options) == 1 and not self.config.residual_std):
             return options[0]
@@ -128,22 +153,24 @@ class EnsembleSurrogate:
         order = rng.permutation(len(x))[: self.config.cv_points]
         folds = np.array_split(order, 3)
         errors = []
-        for depth, base_kind in options:
+        for depth, base_kind, transform in options:
             err = 0.0
             for k, test in enumerate(folds):
                 train = np.concatenate([f for j, f in enumerate(folds) if j != k])
-                booster, base = self._train(x[train], y[train], depth, base_kind, self.seed)
-                pred = self._predict_one(booster, base, x[test])
-                err += float(np.sum((pred - y[test]) ** 2))
+                target = self._forward(y[train], transform)
+                booster, base = self._train(x[train], target, depth, base_kind, self.seed)
+                pred = self._inverse(self._predict_one(booster, base, x[test]), transform)
+                err += float(np.sum(((pred - y[test]) / self._y_scale) ** 2))
             errors.append(err)
         best = int(np.argmin(errors))
         self._cv_rmse = float(np.sqrt(errors[best] / len(order)))
         return options[best]
 
     @property
-    def form(self) -> tuple[int, str, float]:
-        """(depth, base, held-out RMSE in standardised units) of the last fit."""
-        return self.depth, self.base, self._cv_rmse
+    def form(self) -> Form:
+        """(depth, base, target transform, held-out RMSE in standardised units) of the
+        last fit."""
+        return self.depth, self.base, self.transform, self._cv_rmse
 
     def members(self, x: np.ndarray) -> np.ndarray:
         """Every ensemble member's prediction (rows = members): posterior-like samples."""
@@ -152,7 +179,7 @@ class EnsembleSurrogate:
             [self._predict_one(b, base, x) for b, base in zip(self.boosters, self._bases,
                                                               strict=True)]
         )
-        return preds * self._y_scale + self._y_mean
+        return self._inverse(preds, self.transform)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread. The spread of bootstrap members alone shrinks to zero where the
