@@ -27,6 +27,22 @@ def test_same_seed_same_result_other_seed_other_result(strategy: str) -> None:
     assert xs[0] != xs[2]
 
 
+def _batch_sizes(run: Any) -> list[int]:
+    sizes: dict[int, int] = {}
+    for rec in run.records:
+        sizes[rec.iteration] = sizes.get(rec.iteration, 0) + 1
+    return [sizes[i] for i in sorted(sizes)]
+
+
+def test_hyt_ends_in_batches_of_halving_size() -> None:
+    """At most half the evaluations left go into one batch (``taper``), so the last picks
+    are chosen with the results of the ones before; ``taper=0`` keeps full batches."""
+    run = run_search(zdt_grid(SMALL), "hyt", 40, seed=0, batch_size=10)
+    assert _batch_sizes(run) == [10, 10, 10, 5, 3, 1, 1]
+    flat = run_search(zdt_grid(SMALL), "hyt", 40, seed=0, batch_size=10, taper=0)
+    assert _batch_sizes(flat) == [10, 10, 10, 10]
+
+
 def test_a_finished_run_folder_is_replayed_without_evaluating(tmp_path: Path) -> None:
     first = run_search(zdt_grid(SMALL), "hyt", 25, seed=0, out_dir=tmp_path, batch_size=5)
     again = run_search(zdt_grid(SMALL), "hyt", 25, seed=0, out_dir=tmp_path, batch_size=5)
