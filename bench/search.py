@@ -6,8 +6,9 @@ points; prints per problem and strategy the median number (and share) of true Pa
 points found and the median hypervolume, and checks the acceptance (HyT-Search >= 95% of
 the front, random <= 30%, HyT's hypervolume above every baseline's). Then times one
 HyT-Search iteration (surrogate fit + NSGA-II on the acquisition + selection) with 1,000
-evaluated architectures of the real hybrid space, mean over 5 iterations in CPU seconds
-(analytic costs; one XGBoost thread:
+evaluated architectures of the real hybrid space, mean over 5 iterations in CPU seconds,
+with latency known (a LUT cost, as in `hilnas search`) and black-box (the tabular setting:
+a second surrogate) (analytic costs; one XGBoost thread:
 on a loaded 2-core machine a second thread made fitting 50x slower, 1.76 s vs 0.03 s
 for 200 trees on 1,000 points).
 
@@ -30,7 +31,8 @@ Problems (budget in true evaluations; random search's median share of the front 
                  jitter, and rows sharing a latency (s3.heads leaves latency unchanged
                  below resolution 48) are ordered by jitter alone; with 15 points, 95%
                  means all 15. Budget 60 (random 27%; at 64 random reaches 33%); HyT
-                 finds 13.5 (90%): not met (14 of 15 with the "ridge2" base).
+                 finds all 15 in 9 of 10 seeds (13 in one): the log-latency surrogate
+                 and the halving last batches lifted it from a median 13.5.
   board-like     7 knobs (5,184 members), LUT-like latency/SRAM costs with hard budgets and
                  an "infeasible" flag; accuracy black-box, latency a known cost.
                  Budget 500 (random 12%; at 400 HyT found 94%, 40.5 of 43).
@@ -84,21 +86,25 @@ def problems() -> dict[str, tuple[object, int]]:
     }
 
 
-def overhead_with_1000_points(console: Console, iterations: int = 5) -> float:
+def overhead_with_1000_points(console: Console, latency: str = "cost",
+                              iterations: int = 5) -> float:
     """Mean seconds per HyT iteration from 1,000 evaluated points on, over ``iterations``
     iterations (each batch is evaluated and told, so the cross-validated model form is
     re-picked only as the points grow, as in a run). Wall and CPU seconds are both
-    printed: on a shared machine the CPU seconds are what the iteration costs."""
+    printed: on a shared machine the CPU seconds are what the iteration costs.
+    ``latency="evaluator"`` makes latency black-box too (the tabular setting): a second
+    surrogate, whose cross-validation also tries log targets (latency is positive)."""
     space = get_space("hybrid")
     costs = AnalyticCosts(space)
 
     def proxy(archs):  # type: ignore[no-untyped-def]
-        return [{"accuracy": 1 - 1 / (1 + c["params"] / 4e3)} for c in costs(archs)]
+        return [{"accuracy": 1 - 1 / (1 + c["params"] / 4e3), "latency_ms": c["latency_ms"]}
+                for c in costs(archs)]
 
     top = costs([space.largest()])[0]["latency_ms"]
     problem = Problem(
         SpaceDomain(space),
-        [Objective("accuracy", "max"), Objective("latency_ms", "min", "cost")],
+        [Objective("accuracy", "max"), Objective("latency_ms", "min", latency)],  # type: ignore[arg-type]
         proxy,
         costs_fn=costs,
         constraints={"latency_ms": 0.5 * top},
@@ -119,7 +125,8 @@ def overhead_with_1000_points(console: Console, iterations: int = 5) -> float:
             f"select {t['select_s']:.2f}); batch of {len(batch)}"
         )
         strat.tell(batch, problem.to_min(problem.evaluate(batch)))
-    console.print(f"HyT overhead per iteration from 1,000 points ({iterations} iterations): "
+    console.print(f"HyT overhead per iteration from 1,000 points ({iterations} iterations, "
+                  f"latency {'known' if latency == 'cost' else 'black-box'}): "
                   f"mean {np.mean(walls):.2f} s wall (max {max(walls):.2f}), mean "
                   f"{np.mean(cpus):.2f} s CPU (max {max(cpus):.2f}); target <= 5 s")
     return float(np.mean(cpus))
@@ -173,12 +180,14 @@ def main() -> int:
         verdicts.append((name, ok))
     if args.no_overhead:
         return 0
-    oh = overhead_with_1000_points(console)
+    oh = max(overhead_with_1000_points(console, latency)
+             for latency in ("cost", "evaluator"))
     console.print("acceptance: HyT >= 95% of the true front, random <= 30%, HyT hypervolume > "
                   "every baseline's (medians)")
     for name, failed in verdicts:
         console.print(f"acceptance {name}: {'FAIL (' + failed + ')' if failed else 'PASS'}")
-    console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} CPU s)")
+    console.print(f"acceptance overhead: {'PASS' if oh <= 5 else 'FAIL'} ({oh:.2f} CPU s, "
+                  "the larger mean of the two)")
     console.print(f"curves and plots in {args.out}/<problem>/")
     return 0
 

@@ -32,9 +32,9 @@ class SurrogateConfig:
     #: learn only the interactions; "ridge2" adds every pairwise product of the features to
     #: that base (a knob that pays off only with another, a latency that scales MACs by a
     #: depth factor); "none": plain trees from the mean. "ridge2" is an option, not a
-    #: default: in bench/search.py it lifted the noisy table (median 13.5 -> 14 of 15 true
-    #: Pareto points) but cost board-like as much (42 -> 40 of 43), its surer means
-    #: exploring less
+    #: default: in bench/search.py (before the log target and HyT's taper) it lifted the
+    #: noisy table (median 13.5 -> 14 of 15 true Pareto points) but cost board-like as
+    #: much (42 -> 40 of 43), its surer means exploring less
     bases: tuple[str, ...] = ("none", "ridge")
     ridge_alpha: float = 1e-2
     #: target transforms tried, like ``depths``: "log" (only for a positive objective)
