@@ -6,7 +6,9 @@ so an arch JSON (``{"space": name, "values": {...}}``) is enough to rebuild its 
 
 * ``hybrid`` / ``vit-resnas`` / ``cnn``: small-input variants (32-48 px), the embedded
   default (digits, CI);
-* ``hybrid-vww`` / ``cnn-vww``: 64/80/96 px inputs for Visual Wake Words-like data.
+* ``hybrid-vww`` / ``cnn-vww``: 64/80/96 px inputs for Visual Wake Words-like data;
+* ``hybrid-unfold``: ``hybrid`` with MobileViT's unfold as the patch knob instead of
+  key/value pooling (same knobs and weights; see :mod:`hilnas.space.hybrid`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SPACES: dict[str, Callable[[], SearchSpace]] = {
     "hybrid-vww": lambda: _named(
         HybridSpace(resolutions=(64, 80, 96), num_classes=2), "hybrid-vww"
     ),
+    "hybrid-unfold": lambda: _named(HybridSpace(patch_op="unfold"), "hybrid-unfold"),
     "cnn-vww": lambda: _named(CnnSpace(resolutions=(64, 80, 96), num_classes=2), "cnn-vww"),
 }
 

@@ -7,8 +7,10 @@ Why these shapes (FACTS §2-3):
 * Activations are Hardswish (HARD_SWISH kernel); exact GELU has no int8 TFLM kernel.
 * Attention normalises with BatchNorm folded into the q/k/v/proj 1x1 convolutions (no
   LayerNorm, hence no RSQRT/SQRT/DIV), works on NCHW maps with 1x1 convs instead of
-  ``nn.Linear`` on flattened tokens, and reduces keys/values with an average pool
-  (AVERAGE_POOL_2D) — the "patch size" knob — so attention cost falls with the patch.
+  ``nn.Linear`` on flattened tokens. The "patch size" knob makes attention cost fall with
+  p²: either keys/values are reduced with an average pool (AVERAGE_POOL_2D), or tokens are
+  grouped by MobileViT's unfold (a rank-7 reshape/permute that the converter lowers to
+  rank <= 5 TRANSPOSE ops) — see :mod:`hilnas.space.hybrid`.
 * Heads only change a reshape, so elastic heads share every weight.
 
 Geometry (output sizes, padding, parameter counts) lives torch-free in
@@ -100,14 +102,48 @@ def attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int
     return out.transpose(2, 3).reshape(b, c, h, w)
 
 
-class AttentionBlock(nn.Module):
-    """Transformer block on a feature map: pooled-KV multi-head attention, then a 1x1-conv FFN."""
+def unfold_attention_core(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, patch: int
+) -> torch.Tensor:
+    """MobileViT's unfold attention between NCHW maps (Mehta & Rastegari 2022).
 
-    def __init__(self, c: int, heads: int, hidden: int, patch: int) -> None:
+    Pixel (i, j) attends to every pixel with the same (i mod p, j mod p): the map is cut
+    into p x p patches, tokens are grouped by their position inside the patch, and each of
+    the heads * p² groups of (H/p)(W/p) tokens runs full attention. Written as the usual
+    reshape -> permute (rank 7) -> reshape, which the converter lowers to rank <= 5
+    TRANSPOSE ops; keys are permuted straight into (dh, tokens) order so q @ k needs no
+    extra transpose. ``patch`` must divide H and W; p = 1 is :func:`attention_core`.
+    """
+    if patch == 1:
+        return attention_core(q, k, v, heads)
+    b, c, h, w = q.shape
+    if h % patch or w % patch:
+        raise SpaceError(f"unfold patch {patch} does not divide the {h}x{w} attention map")
+    p, dh = patch, c // heads
+    nh, nw = h // p, w // p
+    groups, n = heads * p * p, nh * nw
+
+    def patches(t: torch.Tensor) -> torch.Tensor:  # B, heads, dh, H/p, p, W/p, p
+        return t.reshape(b, heads, dh, nh, p, nw, p)
+
+    qt = patches(q).permute(0, 1, 4, 6, 3, 5, 2).reshape(b, groups, n, dh)
+    kt = patches(k).permute(0, 1, 4, 6, 2, 3, 5).reshape(b, groups, dh, n)
+    vt = patches(v).permute(0, 1, 4, 6, 3, 5, 2).reshape(b, groups, n, dh)
+    attn = torch.softmax(torch.matmul(qt * dh**-0.5, kt), dim=-1)  # B, groups, n, n
+    out = torch.matmul(attn, vt).reshape(b, heads, p, p, nh, nw, dh)
+    return out.permute(0, 1, 6, 4, 2, 5, 3).reshape(b, c, h, w)  # fold back
+
+
+class AttentionBlock(nn.Module):
+    """Transformer block on a feature map: multi-head attention (pooled keys/values, or
+    MobileViT's unfold when ``unfold``), then a 1x1-conv FFN. Both variants have the same
+    modules, so their parameter names and shapes are the same."""
+
+    def __init__(self, c: int, heads: int, hidden: int, patch: int, unfold: bool = False) -> None:
         super().__init__()
         if c % heads:
             raise SpaceError(f"attention width {c} is not divisible by {heads} heads")
-        self.heads, self.patch = heads, patch
+        self.heads, self.patch, self.unfold = heads, patch, unfold
         self.q = ConvBN(c, c, 1, act=False)
         self.k = ConvBN(c, c, 1, act=False)
         self.v = ConvBN(c, c, 1, act=False)
@@ -122,8 +158,11 @@ class AttentionBlock(nn.Module):
         return F.avg_pool2d(x, p, p) if p > 1 else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kv = self.pooled(x)
-        y = attention_core(self.q(x), self.k(kv), self.v(kv), self.heads)
+        if self.unfold:
+            y = unfold_attention_core(self.q(x), self.k(x), self.v(x), self.heads, self.patch)
+        else:
+            kv = self.pooled(x)
+            y = attention_core(self.q(x), self.k(kv), self.v(kv), self.heads)
         x = x + self.proj(y)
         return x + self.ffn2(self.ffn1(x))
 
@@ -172,7 +211,7 @@ def make_block(spec: BlockSpec) -> nn.Module:
     if spec.kind == "mbconv":
         return MBConv(cin, cout, p["expand"], p["kernel"], p["stride"])
     if spec.kind == "attention":
-        return AttentionBlock(cin, p["heads"], p["ffn"], p["patch"])
+        return AttentionBlock(cin, p["heads"], p["ffn"], p["patch"], bool(p.get("unfold", 0)))
     if spec.kind == "posconv":
         return PosConv(cin)
     if spec.kind == "reduce":

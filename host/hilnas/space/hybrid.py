@@ -4,10 +4,24 @@ Five stages as in HyT-NAS's released encoding (FACTS §1): stages 1-2 are MV2 bl
 (depth, expand ratio, channels), stages 3-5 open with a strided MV2 block (its expand ratio
 is the stage's "expand" knob) followed by attention blocks (depth, channel growth, heads,
 FFN ratio, patch size). Scaled to microcontroller inputs: channels start at 8-16 and grow
-by x1-x2, and "patch size" is the key/value pooling window (1, 2 or 4 pixels) — the
-MobileViT unfold would need 6-D transposes, which neither onnx2tf nor TFLM handle well,
-whereas pooling keeps the same cost trade-off (tokens per attention fall with p²) in
-AVERAGE_POOL_2D. Widths are multiples of 8 so every head count (1, 2, 4) divides them.
+by x1-x2. Widths are multiples of 8 so every head count (1, 2, 4) divides them.
+
+The "patch" knob (1, 2 or 4 pixels) trades attention cost for reach in one of two ways,
+fixed per space by ``patch_op``:
+
+* ``"pool"`` (``hybrid``, ``hybrid-vww``): keys/values are average-pooled over p x p
+  windows (AVERAGE_POOL_2D), queries stay at every pixel. This was the only variant while
+  the converter could not lower rank > 5 transposes; its block signatures, module names and
+  converted graphs are frozen, because shipped tables and checkpoints are keyed on them.
+* ``"unfold"`` (``hybrid-unfold``): MobileViT's unfold (Mehta & Rastegari 2022): pixel
+  (i, j) attends to every pixel with the same (i mod p, j mod p), i.e. tokens are grouped
+  by their position inside the p x p patch and each group of (H/p)(W/p) tokens runs full
+  multi-head attention. The rank-7 reshape/permute pair is lowered to rank <= 5 TRANSPOSE
+  ops by the converter (hilnas.convert.rewrites). Its attention BlockSpecs carry an extra
+  ``("unfold", 1)`` param, so their table keys never collide with the pooled ones.
+
+Both variants cost the same in attention matmuls (N x N/p² pooled, p² groups of (N/p²)²
+unfolded) and share every weight shape, so one set of weights runs either way.
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from hilnas.errors import SpaceError
 from hilnas.space.base import Arch, BlockSpec, Knob, SearchSpace
 from hilnas.space.geometry import conv_out
 
@@ -44,14 +59,38 @@ def mbconv_spec(
 
 @lru_cache(maxsize=_SPEC_CACHE)
 def attention_spec(
-    name: str, hwc: tuple[int, int, int], heads: int, ffn: float, patch: int
+    name: str, hwc: tuple[int, int, int], heads: int, ffn: float, patch: int,
+    patch_op: str = "pool",
 ) -> BlockSpec:
     hidden = make_divisible(hwc[2] * ffn)
+    if patch_op == "unfold":
+        params = (("heads", heads), ("ffn", hidden), ("patch", unfold_patch(hwc, patch)),
+                  ("unfold", 1))
+        return BlockSpec("attention", name, hwc, hwc, params)
     # Keep at least 2x2 pooled key/value tokens: a softmax over one key is a constant and
     # litert-torch lowers that degenerate case without a SOFTMAX op (REDUCE_MAX etc.).
     patch = min(patch, max(1, min(hwc[0], hwc[1]) // 2))
     params = (("heads", heads), ("ffn", hidden), ("patch", patch))
     return BlockSpec("attention", name, hwc, hwc, params)
+
+
+def unfold_patch(hwc: tuple[int, int, int], patch: int) -> int:
+    """The patch an unfold block really uses on an H x W map for the knob value ``patch``.
+
+    The largest p <= ``patch`` that divides both H and W and leaves at least 2 x 2 tokens
+    per group (H/p >= 2 and W/p >= 2); p = 1 (always allowed) is plain full attention.
+    Why: the unfold needs whole patches (MobileViT resizes the map instead, which would add
+    a RESIZE op and change the features), and a group of one token makes a softmax over
+    one key, a constant that litert-torch lowers without a SOFTMAX op. On this space's
+    maps (stride 8 and 16): 32 px -> 4x4 maps use p in {1, 2, 2} for the knob (1, 2, 4)
+    and 2x2 maps p = 1; 48 px -> 6x6 maps {1, 2, 3}, 3x3 maps 1; 40 px -> 5x5 and 3x3
+    maps are full attention whatever the knob (no divisor leaves 2x2 tokens).
+    """
+    h, w = hwc[0], hwc[1]
+    for p in range(patch, 1, -1):
+        if h % p == 0 and w % p == 0 and h // p >= 2 and w // p >= 2:
+            return p
+    return 1
 
 
 @lru_cache(maxsize=_SPEC_CACHE)
@@ -68,7 +107,14 @@ def head_spec(hwc: tuple[int, int, int], classes: int) -> BlockSpec:
 
 
 class HybridSpace(SearchSpace):
-    """HyT-NAS (MobileViT-like) hybrid conv + attention space."""
+    """HyT-NAS (MobileViT-like) hybrid conv + attention space.
+
+    ``patch_op`` picks what the patch knob does: ``"pool"`` (key/value pooling, the
+    default and the ``hybrid`` space) or ``"unfold"`` (MobileViT's unfold); see the module
+    docstring. Knobs and weight shapes are the same for both.
+    """
+
+    PATCH_OPS = ("pool", "unfold")
 
     name = "hybrid"
     #: (stride, is_attention) of the five stages; the stem has stride 2.
@@ -79,8 +125,12 @@ class HybridSpace(SearchSpace):
         resolutions: Sequence[int] = (32, 40, 48),
         num_classes: int = 10,
         in_channels: int = 3,
+        patch_op: str = "pool",
     ) -> None:
+        if patch_op not in self.PATCH_OPS:
+            raise SpaceError(f"patch_op {patch_op!r} is not one of {list(self.PATCH_OPS)}")
         self.resolutions = tuple(resolutions)
+        self.patch_op = patch_op
         super().__init__(num_classes, in_channels)
         #: Knob names per stage, spelled once (unrolling runs once per candidate).
         self._stage_knobs = tuple(
@@ -118,7 +168,7 @@ class HybridSpace(SearchSpace):
             depth, expand, heads, ffn, patch = names
             attention = (int(v[heads]), float(v[ffn]), int(v[patch])) if attn else None
             blocks += _stage_blocks(i, blocks[-1].output_hwc, cout, stride, int(v[depth]),
-                                    float(v[expand]), attention)
+                                    float(v[expand]), attention, self.patch_op)
         blocks.append(head_spec(blocks[-1].output_hwc, self.num_classes))
         return blocks
 
@@ -135,10 +185,10 @@ def _widths(first: int, growths: tuple[float, ...]) -> tuple[int, ...]:
 @lru_cache(maxsize=4 * _SPEC_CACHE)
 def _stage_blocks(
     i: int, hwc: tuple[int, int, int], cout: int, stride: int, depth: int, expand: float,
-    attention: tuple[int, float, int] | None,
+    attention: tuple[int, float, int] | None, patch_op: str = "pool",
 ) -> tuple[BlockSpec, ...]:
     """Stage ``i``: MV2 blocks, or a strided MV2 block then ``depth`` attention blocks
-    (``attention`` = heads, FFN ratio, patch)."""
+    (``attention`` = heads, FFN ratio, patch; ``patch_op`` = "pool" or "unfold")."""
     names = block_names(i, depth)
     if attention is None:
         blocks = []
@@ -148,7 +198,8 @@ def _stage_blocks(
         return tuple(blocks)
     down = mbconv_spec(f"s{i}down", hwc, cout, expand, 3, stride)
     heads, ffn, patch = attention
-    return (down, *(attention_spec(name, down.output_hwc, heads, ffn, patch) for name in names))
+    return (down, *(attention_spec(name, down.output_hwc, heads, ffn, patch, patch_op)
+                    for name in names))
 
 
 @lru_cache(maxsize=256)

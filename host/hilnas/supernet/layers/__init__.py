@@ -26,6 +26,7 @@ from hilnas.space.blocks import (
     Reduce,
     attention_core,
     same_pad,
+    unfold_attention_core,
 )
 
 
@@ -65,11 +66,18 @@ def elastic_mbconv(m: nn.Module, x: torch.Tensor, spec: BlockSpec) -> torch.Tens
 
 
 def elastic_attention(m: nn.Module, x: torch.Tensor, spec: BlockSpec) -> torch.Tensor:
+    """Pooled or unfold attention (the spec's ``unfold`` param) on the leading channels:
+    both variants use the same q/k/v/proj/FFN weights, only the token grouping differs."""
     assert isinstance(m, AttentionBlock)
-    c, p = x.shape[1], spec.param("patch")
-    kv = F.avg_pool2d(x, p, p) if p > 1 else x
-    q, k, v = conv_bn(m.q, x, c), conv_bn(m.k, kv, c), conv_bn(m.v, kv, c)
-    x = x + conv_bn(m.proj, attention_core(q, k, v, spec.param("heads")), c)
+    c, p, heads = x.shape[1], spec.param("patch"), spec.param("heads")
+    if dict(spec.params).get("unfold", 0):
+        q, k, v = conv_bn(m.q, x, c), conv_bn(m.k, x, c), conv_bn(m.v, x, c)
+        y = unfold_attention_core(q, k, v, heads, p)
+    else:
+        kv = F.avg_pool2d(x, p, p) if p > 1 else x
+        q, k, v = conv_bn(m.q, x, c), conv_bn(m.k, kv, c), conv_bn(m.v, kv, c)
+        y = attention_core(q, k, v, heads)
+    x = x + conv_bn(m.proj, y, c)
     return x + conv_bn(m.ffn2, conv_bn(m.ffn1, x, spec.param("ffn")), c)
 
 
