@@ -59,9 +59,9 @@ def test_kill_9_mid_build_then_rerun_redoes_no_finished_entry(tmp_path) -> None:
 
 
 #: Spaces whose tables are not built yet (issue #11): hybrid at 64-96 px, a from-scratch
-#: build longer than this session had left. Strict: shipping one makes this fail until the
-#: space leaves the list.
-NOT_BUILT = {"hybrid-vww"}
+#: build longer than this session had left, and hybrid-unfold (issue #10), new. Strict:
+#: shipping one makes this fail until the space leaves the list.
+NOT_BUILT = {"hybrid-vww", "hybrid-unfold"}
 
 
 def _board_spaces() -> list[tuple[str, str]]:

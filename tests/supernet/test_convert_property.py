@@ -2,15 +2,18 @@
 and run on the real TFLM interpreter.
 
 Per space: the smallest, the largest and seeded random members (8 in all for ``hybrid``,
-the default space, 5 for the others: CI's 45-minute budget; ``bench/supernet.py
+the default space, 20 for ``hybrid-unfold`` (issue #10's acceptance: >= 20 members of the
+unfold variant), 5 for the others: CI's 45-minute budget; ``bench/supernet.py
 --convert-each`` sweeps more), each converted on its
 own by :func:`hilnas.convert.convert` (float agreement with torch, TFLM op coverage, int8
 tensors, static shapes, a TFLM run measuring the arena, int8-vs-float quality on held-out
 digits). Members run at the space's smallest input resolution to keep CI affordable (the
-layers and ops are the same at every resolution); ``bench/supernet.py --convert-each``
-converts the bench's members at their own resolutions. Weights come from a supernet
-trained for one epoch: untrained members give near-constant logits, against which any
-quantization error looks huge.
+layers and ops are the same at every resolution), except ``hybrid-unfold``'s, which
+alternate between 32 and 48 px: the unfold's patch is clamped per map size, and only
+48 px maps (6x6) unfold 3x3 patches (32 px ones unfold 2x2; 40 px ones are full attention).
+``bench/supernet.py --convert-each`` converts the bench's members at their own resolutions.
+Weights come from a supernet trained for one epoch: untrained members give near-constant
+logits, against which any quantization error looks huge.
 """
 
 from __future__ import annotations
@@ -21,29 +24,50 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hilnas.convert.report import ConversionReport
-from hilnas.convert.tflite_reader import read_model_file
+from hilnas.convert.tflite_reader import read_model, read_model_file
 from hilnas.data import calibration_set, heldout_set
 from hilnas.space import Arch, SearchSpace, get_space, save_arch
 from hilnas.supernet import TrainConfig, TrainedSupernet, load_supernet, train_supernet
 from hilnas.tflm_ops import TFLM_INT8_OPS
 
 #: Members converted per space in CI (each conversion costs ~15-30 s on 2 cores).
-N_MEMBERS = {"hybrid": 8, "vit-resnas": 5, "cnn": 5}
+N_MEMBERS = {"hybrid": 8, "hybrid-unfold": 20, "vit-resnas": 5, "cnn": 5}
+#: Input resolutions member i cycles through (default: the space's smallest).
+RESOLUTIONS = {"hybrid-unfold": (32, 48)}
 CASES = [(space, i) for space, n in N_MEMBERS.items() for i in range(n)]
 
 
 def spread_members(space: SearchSpace, n: int, seed: int = 0) -> list[Arch]:
-    """Smallest, largest and distinct random members, all at the smallest resolution."""
+    """Smallest, largest and distinct random members, at the smallest resolution (or, for
+    spaces in :data:`RESOLUTIONS`, cycling through the listed ones)."""
     rng = random.Random(seed)
-    res = min(space.knob("resolution").choices)
+    resolutions = RESOLUTIONS.get(space.name, (min(space.knob("resolution").choices),))
     archs: list[Arch] = []
     for arch in [space.smallest(), space.largest()] + [space.sample(rng) for _ in range(4 * n)]:
+        res = resolutions[len(archs) % len(resolutions)]
         member = space.make({**arch.values, "resolution": res})
         if member not in archs:
             archs.append(member)
         if len(archs) == n:
             return archs
     raise AssertionError(f"{space.name}: fewer than {n} distinct members")
+
+
+#: Spaces whose converted members also run on the host engine, every op's output compared
+#: with TFLM's (the unfold's rank-7 transposes are lowered by the converter's rewrites into
+#: rank <= 5 TRANSPOSE chains the engine must reproduce bit for bit).
+ENGINE_CHECKED = {"hybrid-unfold"}
+
+
+def _assert_engine_bit_exact(model: bytes, seed: int) -> None:
+    from hilnas import tflm
+    from hilnas.engine.check import compare_with_tflm
+
+    detail = tflm.input_details(model)[0]
+    x = np.random.default_rng(seed).integers(-128, 128, size=detail["shape"], dtype=np.int8)
+    check = compare_with_tflm(model, [x], all_ops=True)
+    assert check.outputs_equal and check.mismatch is None, check.mismatch
+    assert check.ops_compared == len(read_model(model).ops) > 0
 
 
 _CKPTS: dict[str, Path] = {}
@@ -101,6 +125,8 @@ def test_member_converts_and_runs_on_tflm(trained, space_name: str, index: int,
     assert report.heldout.samples == 32
     out = report.int8_quality[0]
     assert np.isfinite(out.max_abs_err) and out.float_range > 0
+    if space_name in ENGINE_CHECKED:
+        _assert_engine_bit_exact(result.tflite_path.read_bytes(), index)
 
 
 @pytest.mark.slow
