@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 from hilnas.convert.lean import byte_split, lean_flatbuffer
-from hilnas.lut.members import parse_chain_lean
 from hilnas.lut.flash import (
     LEAN_MODEL,
     align,
@@ -19,6 +18,7 @@ from hilnas.lut.flash import (
     weighted_union,
     zp1_bytes,
 )
+from hilnas.lut.members import parse_chain_lean
 
 MODEL = Path(__file__).parent / "data" / "hybrid_smallest_litert.tflite"
 
