@@ -16,6 +16,7 @@ import pytest
 from hilnas import tflm
 from hilnas.convert import convert
 from hilnas.convert.calib import synthetic_images
+from hilnas.convert.lean import repeated_constants
 from hilnas.convert.rewrites import plan_transpose, transpose_reference
 from hilnas.convert.tflite_reader import read_model
 from hilnas.errors import CheckError, ConfigError
@@ -91,6 +92,8 @@ def test_vit_idiom_converts_to_int8_and_engine_is_bit_exact(
     assert "GELU" not in report.op_histogram and report.op_histogram["TANH"] >= 1
     assert all(r.float_max_abs_dev is None for r in report.rewrites)  # all exact in float
     assert max(len(t.shape) for t in read_model(result.tflite_path.read_bytes()).tensors) <= 5
+    if route == "litert":  # the LUT predictor counts shared constants once (lut/assemble.py)
+        assert repeated_constants(result.tflite_path.read_bytes()) == 0
     _assert_engine_matches_tflm(result.tflite_path.read_bytes())
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hilnas.convert.lean import repeated_constants
 from hilnas.convert.report import ConversionReport
 from hilnas.convert.tflite_reader import read_model, read_model_file
 from hilnas.data import calibration_set, heldout_set
@@ -138,6 +139,9 @@ def test_member_converts_and_runs_on_tflm(trained, space_name: str, index: int,
     assert np.isfinite(out.max_abs_err) and out.float_range > 0
     if space_name in ENGINE_CHECKED:
         _assert_engine_bit_exact(result.tflite_path.read_bytes(), index)
+        # the unfold's lowered transposes share their shape/permutation constants, as
+        # litert's own do and as the LUT predictor counts them (lut/assemble.py)
+        assert repeated_constants(result.tflite_path.read_bytes()) == 0
 
 
 @pytest.mark.slow

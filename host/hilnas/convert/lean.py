@@ -105,6 +105,26 @@ def byte_split(data: bytes, origin: str = "model") -> ByteSplit:
     return ByteSplit(len(data), weights, biases, const_other, quant, other)
 
 
+def repeated_constants(data: bytes, origin: str = "model") -> int:
+    """Unquantized constant tensors (shapes, permutations) repeating another's type, shape
+    and bytes. Leaning shares their buffers, but each still costs a tensor table, and the
+    LUT predictor counts such constants once by content (lut/assemble.py), as litert
+    writes them: a repeat makes a member's tensor count and flash differ from the table's.
+    """
+    model = _unpack(data, origin)
+    seen: set[tuple[int, tuple[int, ...], bytes]] = set()
+    repeats = 0
+    for graph in model.subgraphs or []:
+        for t in graph.tensors or []:
+            raw, q = model.buffers[t.buffer].data, t.quantization
+            if raw is None or not _len(raw) or (q is not None and _len(q.scale)):
+                continue
+            key = (int(t.type), tuple(int(d) for d in t.shape), bytes(np.asarray(raw, np.uint8)))
+            repeats += key in seen
+            seen.add(key)
+    return repeats
+
+
 def lean_flatbuffer(data: bytes, origin: str = "model") -> bytes:
     """``data`` without what TFLM and the engine never read (see module doc)."""
     model = _unpack(data, origin)

@@ -269,6 +269,32 @@ class _TfliteEdit:
 
         self.schema, self.model, self.graph = schema, model, graph
         self.model.buffers = self.model.buffers or []
+        self._consts: dict[tuple[int, tuple[int, ...], bytes], int] | None = None
+
+    def _shared_const(self, shape: tuple[int, ...], dtype: int, data: np.ndarray) -> int:
+        """An unquantized constant (a reshape shape, a permutation), stored once per graph.
+
+        litert writes identical constants once and the LUT predictor counts them once by
+        content (lut/assemble.py); a rewrite that wrote one per inserted op made members
+        carry 14-37 more tensors than predicted (hybrid-unfold). Existing constants of the
+        same type, shape and bytes are reused too.
+        """
+        raw = np.ascontiguousarray(data).tobytes()
+        if self._consts is None:
+            self._consts = {}
+            for i, t in enumerate(self.graph.tensors or []):
+                buf = self.model.buffers[t.buffer] if t.buffer < len(self.model.buffers) else None
+                q = t.quantization
+                if buf is None or buf.data is None or len(buf.data) == 0 or (
+                        q is not None and q.scale is not None and len(q.scale)):
+                    continue
+                shp = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+                key = (int(t.type), shp, bytes(np.asarray(buf.data, np.uint8)))
+                self._consts.setdefault(key, i)
+        key = (int(dtype), tuple(int(d) for d in shape), raw)
+        if key not in self._consts:
+            self._consts[key] = self._tensor(shape, dtype, data)
+        return self._consts[key]
 
     # -- building blocks
     def _opcode(self, builtin: int) -> int:
@@ -324,7 +350,8 @@ class _TfliteEdit:
 
     def _reshape(self, src: int, shape: tuple[int, ...], out: int) -> Any:
         s = self.schema
-        shape_t = self._tensor((len(shape),), s.TensorType.INT32, np.asarray(shape, np.int32))
+        shape_t = self._shared_const((len(shape),), s.TensorType.INT32,
+                                     np.asarray(shape, np.int32))
         opts = s.ReshapeOptionsT()
         opts.newShape = list(shape)
         return self._op(s.BuiltinOperator.RESHAPE, [src, shape_t], [out],
@@ -332,7 +359,7 @@ class _TfliteEdit:
 
     def _transpose(self, src: int, perm: tuple[int, ...], out: int) -> Any:
         s = self.schema
-        perm_t = self._tensor((len(perm),), s.TensorType.INT32, np.asarray(perm, np.int32))
+        perm_t = self._shared_const((len(perm),), s.TensorType.INT32, np.asarray(perm, np.int32))
         return self._op(s.BuiltinOperator.TRANSPOSE, [src, perm_t], [out],
                         (s.BuiltinOptions.TransposeOptions, s.TransposeOptionsT()))
 
