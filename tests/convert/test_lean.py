@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from hilnas import tflm
-from hilnas.convert.lean import byte_split, lean_flatbuffer
+from hilnas.convert.lean import byte_split, graph_floor, lean_flatbuffer
 from hilnas.convert.report import LEAN_BOUND
 from hilnas.convert.tflite_reader import read_model
 from hilnas.errors import ConvertError
@@ -81,6 +81,7 @@ def test_route_output_leans_within_bound_and_runs_bit_identically(wide_raw: byte
     assert (after.weights, after.biases, after.quantization) == \
         (before.weights, before.biases, before.quantization)
     assert after.other <= 128, after.line()  # only the I/O tensors' names are left
+    assert graph_floor(wide_raw) == graph_floor(lean) <= after.graph
     _assert_same_graph(wide_raw, lean)
     _assert_runs_identically(wide_raw, lean)
 
@@ -95,6 +96,18 @@ def test_litert_hybrid_member_names_dominate_and_lean_runs_bit_identically() -> 
     assert lean_flatbuffer(lean) == lean  # idempotent: nothing left to drop
     _assert_same_graph(raw, lean)
     _assert_runs_identically(raw, lean)
+
+
+def test_graph_floor_bounds_any_file_of_the_graph_and_lean_comes_near_it() -> None:
+    raw = HYBRID_SMALLEST.read_bytes()
+    lean = lean_flatbuffer(raw)
+    floor = graph_floor(raw)
+    assert graph_floor(lean) == floor  # a property of the graph, not of the file
+    after = byte_split(lean)
+    assert floor <= after.graph <= 1.3 * floor, (floor, after.line())
+    # 97 ops and 179 tensors for 3 k parameters: no TFLite file of this graph can meet
+    # the flash bound, which is why bench/convert.py prints the floor beside it.
+    assert (after.payload + floor) / after.payload > 2 * LEAN_BOUND
 
 
 def test_pipeline_writes_and_reports_the_lean_model(tiny_conversion) -> None:

@@ -125,6 +125,60 @@ def repeated_constants(data: bytes, origin: str = "model") -> int:
     return repeats
 
 
+def graph_floor(data: bytes, origin: str = "model") -> int:
+    """A lower bound on the graph bytes of *any* TFLite flatbuffer with ``data``'s graph.
+
+    Why: the flash bound (weights + biases + quantization times ``LEAN_BOUND``) cannot
+    hold for a model whose graph structure alone outweighs its parameters, and a reader
+    needs to tell "lean left bytes on the table" from "the format needs them". Counted
+    with every table, vector and option shared wherever the format allows and every
+    default omitted: per tensor its vector slot, vtable offset and the fields TFLM reads
+    (shape, a non-float type, a buffer, quantization); per distinct shape its vector; per
+    distinct quantization table its table and per distinct scale or zero-point vector its
+    length; per operator its slot, vtable offset, opcode index when not 0, its input and
+    output vectors, and a reference to its options; per distinct options table its vtable
+    offset; per distinct constant its buffer's slot, table, data offset and length; per operator
+    code its slot, table and code. Padding, vtables and the header are left out, so the
+    true minimum is larger.
+    """
+    model = _unpack(data, origin)
+    floor = 12 * len(model.operatorCodes or [])
+    buffers = model.buffers or []
+    contents = {np.asarray(buffers[t.buffer].data, np.uint8).tobytes()
+                for g in model.subgraphs or [] for t in g.tensors or []
+                if 0 < t.buffer < len(buffers) and _len(buffers[t.buffer].data)}
+    floor += 16 * len(contents)
+    shapes: set[tuple[int, ...]] = set()
+    quants: set[tuple[bytes, bytes, int]] = set()
+    options: set[tuple[int, str]] = set()
+    for graph in model.subgraphs or []:
+        for t in graph.tensors or []:
+            floor += _tensor_floor(t, shapes, quants)
+        for op in graph.operators or []:
+            floor += 8 + 4 * (op.opcodeIndex != 0) + 16 + 4 * (_len(op.inputs) + _len(op.outputs))
+            if op.builtinOptions is not None:
+                floor += 5  # options type byte + offset
+                options.add((int(op.builtinOptionsType), repr(vars(op.builtinOptions))))
+    floor += sum(4 + 4 * len(s) for s in shapes if s)
+    floor += sum(8 + 4 * bool(zero) + 4 * (axis != 0) for _, zero, axis in quants)
+    floor += 4 * len({("s", q[0]) for q in quants} | {("z", q[1]) for q in quants if q[1]})
+    return floor + 4 * len(options)
+
+
+def _tensor_floor(t: schema.TensorT, shapes: set[tuple[int, ...]],
+                  quants: set[tuple[bytes, bytes, int]]) -> int:
+    """``t``'s own bytes in :func:`graph_floor`; records its shape and quantization."""
+    shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
+    shapes.add(shape)
+    own = 8 + 4 * bool(shape) + (t.type != schema.TensorType.FLOAT32) + 4 * (t.buffer > 0)
+    q = t.quantization
+    if q is None or not _len(q.scale):
+        return own
+    zero = np.asarray(q.zeroPoint if q.zeroPoint is not None else [], "<i8").tobytes()
+    quants.add((np.asarray(q.scale, "<f4").tobytes(), zero, int(q.quantizedDimension)))
+    return own + 4
+
+
 def lean_flatbuffer(data: bytes, origin: str = "model") -> bytes:
     """``data`` without what TFLM and the engine never read (see module doc)."""
     model = _unpack(data, origin)
