@@ -105,3 +105,26 @@ def test_lean_copy_is_written_once_beside_the_conversion(tmp_path) -> None:
     assert out.read_bytes() == lean_flatbuffer(MODEL.read_bytes())
     stamp = out.stat().st_mtime_ns
     assert lean_copy(src) == out and out.stat().st_mtime_ns == stamp
+
+
+def test_one_element_quantized_constants_are_one_tensor_per_value_and_quantization() -> None:
+    """Attention's 1/sqrt(d) scale: blocks of one head width share the converter's tensor;
+    the same int8 byte under another scale is another tensor, though lean stores the byte
+    once. Weights are never keyed (per-layer data)."""
+    from hilnas.lut.assemble import buffer_key, dedup_key
+    from hilnas.lut.flash import tensor_fields
+
+    def scale_const(scale: float) -> dict:
+        return {"const": True, "key": "k127", "data_bytes": 1, "quant_bytes": 12,
+                **tensor_fields((), [scale], [-128])}
+
+    d8, d8_again, d16 = scale_const(0.00138648), scale_const(0.00138648), scale_const(0.00098)
+    assert dedup_key(d8) == dedup_key(d8_again) != dedup_key(d16)
+    assert buffer_key(d8) == buffer_key(d16) == "k127"
+    weight = {"const": True, "key": "w", "data_bytes": 72, "quant_bytes": 40,
+              **tensor_fields((8, 3, 3, 1), [0.01] * 8, [0] * 8)}
+    assert dedup_key(weight) is None and buffer_key(weight) is None
+    assert dedup_key({**weight, "shared": "w"}) == "w"  # shared by two blocks of a chain
+    # two blocks of head width 8 and one of 16: two scale tensors, one stored byte
+    _, _, _, items = entry_parts({"tensors": [d8, d16]})
+    assert [k for k in items if k.startswith("c:")] == ["c:k127"]

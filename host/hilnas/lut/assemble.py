@@ -8,6 +8,7 @@ input and the last block's output is the graph output. Constants shared between 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,16 +19,37 @@ from hilnas.lut.mirror import plan_arena
 def dedup_key(t: Mapping[str, Any]) -> str | None:
     """Content key of a constant the converter stores once per network, else None.
 
-    Constants shared between blocks of a chain are marked so; unquantized constants
-    (reshape shapes, transpose permutations) are shared by content wherever they repeat
-    in a member (two blocks of one signature, for example). Weights and biases carry
-    quantization and differ between blocks.
+    The converter keeps one tensor per distinct constant (value, shape and quantization:
+    MLIR folds identical constants), so repeats anywhere in a member are one tensor:
+
+    * unquantized constants (reshape shapes, transpose permutations) by content;
+    * one-element quantized constants, such as attention's ``1/sqrt(d)`` scale, by
+      content *and* quantization: blocks of one head width share it, while the same int8
+      byte under another scale is another tensor;
+    * constants marked shared between blocks of a chain.
+
+    Weights and biases are per-layer data that never repeat; keying them would only turn
+    every weight into a shared item (one more mask bit each in the batched predictor).
     """
+    key = t.get("key") if t.get("const") else None
+    if key and t.get("qt") is not None and _elements(t) <= 1:
+        return f"{key}|q{t['qt']}"
     if t.get("shared") is not None:
         return str(t["shared"])
-    if t.get("const") and not t.get("quant_bytes") and t.get("key"):
-        return str(t["key"])
+    if key and not t.get("quant_bytes"):
+        return str(key)
     return None
+
+
+def buffer_key(t: Mapping[str, Any]) -> str | None:
+    """Content key of the buffer of a constant :func:`dedup_key` shares, else None: lean
+    flatbuffers store identical constant bytes once, whatever their quantization."""
+    return None if dedup_key(t) is None else str(t.get("key") or t["shared"])
+
+
+def _elements(t: Mapping[str, Any]) -> int:
+    dims = t.get("dims")
+    return 2 if dims is None else math.prod(int(d) for d in dims)
 
 
 @dataclass

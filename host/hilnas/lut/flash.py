@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from hilnas.lut.assemble import dedup_key
+from hilnas.lut.assemble import buffer_key
 
 #: ``fits["flash_model"]`` of a table whose flash figures are lean flatbuffer bytes.
 LEAN_MODEL = "lean-2"
@@ -86,7 +86,7 @@ def entry_parts(e: Mapping[str, Any]) -> tuple[int, int, int, dict[str, int]]:
             fixed += 4 + 4 * int(t["scale_len"])
         if t.get("const"):
             data = align(int(t.get("data_bytes", 0)))
-            key = dedup_key(t)
+            key = buffer_key(t)
             if key is None:
                 fixed += data
             else:
