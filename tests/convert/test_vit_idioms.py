@@ -61,6 +61,16 @@ def _assert_engine_matches_tflm(int8: bytes) -> None:
     assert check.outputs_equal and check.mismatch is None, check.mismatch
 
 
+def _view_ops_with_options(data: bytes) -> int:
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    views = {schema.BuiltinOperator.RESHAPE, schema.BuiltinOperator.TRANSPOSE}
+    return sum(1 for g in model.subgraphs for op in g.operators
+               if model.operatorCodes[op.opcodeIndex].builtinCode in views
+               and op.builtinOptions is not None)
+
+
 DEFAULT = ("onnx2tf", "litert")
 CASES = [  # factory, input size, routes tried, route expected, rewrites it must report
     ("mobilevit_einops", 64, ("onnx2tf",), "onnx2tf",
@@ -94,6 +104,8 @@ def test_vit_idiom_converts_to_int8_and_engine_is_bit_exact(
     assert max(len(t.shape) for t in read_model(result.tflite_path.read_bytes()).tensors) <= 5
     if route == "litert":  # the LUT predictor counts shared constants once (lut/assemble.py)
         assert repeated_constants(result.tflite_path.read_bytes()) == 0
+        # ...and fits flash on litert's option-less RESHAPE/TRANSPOSE, as the rewrite writes
+        assert _view_ops_with_options(result.tflite_path.read_bytes()) == 0
     _assert_engine_matches_tflm(result.tflite_path.read_bytes())
 
 
