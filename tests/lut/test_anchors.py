@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import numpy as np
-from hilnas.lut.anchors import anchor_members
+from hilnas.lut.anchors import RANDOM_PER_RESOLUTION, anchor_members
 from hilnas.lut.flash import LEAN_MODEL, model_bytes, zp1_bytes
 from hilnas.lut.predict import fit_flash
 from hilnas.lut.table import LutTable
 from hilnas.space import get_space
 
 
-def test_anchors_are_the_smallest_member_at_every_resolution() -> None:
+def test_anchors_are_the_smallest_member_and_seeded_random_ones_at_every_resolution() -> None:
     for name in ("hybrid", "cnn", "vit-resnas"):
         space = get_space(name)
         members = anchor_members(space)
         knob = next(k for k in space.knobs if k.name == "resolution")
-        assert [m["resolution"] for m in members] == list(knob.choices)
+        n = len(knob.choices)
+        assert len(members) == n * (1 + RANDOM_PER_RESOLUTION)
+        assert [m["resolution"] for m in members[:n]] == list(knob.choices)
         smallest = space.smallest().values
-        for m in members:
+        for m in members[:n]:
             assert {k: v for k, v in m.values.items() if k != "resolution"} == \
                 {k: v for k, v in smallest.items() if k != "resolution"}
+        drawn = members[n:]
+        assert sorted(m["resolution"] for m in drawn) == \
+            sorted(list(knob.choices) * RANDOM_PER_RESOLUTION)
+        assert all(m.values != smallest for m in drawn)
+        assert anchor_members(space) == members  # seeded: a rebuild converts the same ones
+        assert anchor_members(space, 0) == members[:n]
 
 
 def _sample(rng: np.random.Generator, ops: int, exact: float | None = None) -> list[float]:
