@@ -23,7 +23,7 @@ test: setup
 # (resumable: rerun after an interruption). Boards are the inner loop: the second board
 # reuses every conversion of the first (content-keyed cache in .hilnas-cache/lut-conv).
 LUT_BOARDS  ?= mps2-an386 mps2-an385
-LUT_SPACES  ?= hybrid cnn vit-resnas hybrid-vww cnn-vww
+LUT_SPACES  ?= hybrid cnn vit-resnas hybrid-vww cnn-vww hybrid-unfold
 LUT_JOBS    ?= 2
 LUT_SAMPLES ?= 30
 LUT_FLAGS   ?=  # e.g. --fresh after an engine or converter change (resuming would mix figures)

@@ -58,22 +58,13 @@ def test_kill_9_mid_build_then_rerun_redoes_no_finished_entry(tmp_path) -> None:
     assert len(second) > len(first)
 
 
-#: Spaces whose tables are not built yet: hybrid-unfold (issue #10's new space). Strict:
-#: shipping one makes this fail until the space leaves the list.
-NOT_BUILT = {"hybrid-unfold"}
-
-
 def _board_spaces() -> list[tuple[str, str]]:
     from hilnas.space import list_spaces
 
     return [(b, s) for b in ("mps2-an386", "mps2-an385") for s in list_spaces()]
 
 
-@pytest.mark.parametrize(
-    ("board", "space"),
-    [pytest.param(b, s, marks=pytest.mark.xfail(s in NOT_BUILT, strict=True,
-                                                   reason="table not built yet"))
-     for b, s in _board_spaces()])
+@pytest.mark.parametrize(("board", "space"), _board_spaces())
 def test_every_space_has_a_shipped_table_on_both_emulated_boards(board: str, space: str) -> None:
     assert (ROOT / "lut" / board / f"{space}.json") in TABLES, f"no lut/{board}/{space}.json"
 
