@@ -134,7 +134,8 @@ def run_member(which: str, route: str) -> dict:
         t0 = time.perf_counter()
         result = convert(model, shape, calib, Path(tmp) / "m.tflite", routes=(route,))
         secs = time.perf_counter() - t0
-    return {**_flash(result, space.param_count(arch)), "model": f"hybrid {which}",
+        flash = _flash(result, space.param_count(arch))
+    return {**flash, "model": f"hybrid {which}",
             "route": result.route, "seconds": round(secs, 1)}
 
 
