@@ -153,7 +153,8 @@ def graph_floor(data: bytes, origin: str = "model") -> int:
     options: set[tuple[int, str]] = set()
     for graph in model.subgraphs or []:
         for t in graph.tensors or []:
-            floor += _tensor_floor(t, shapes, quants)
+            has_data = 0 < t.buffer < len(buffers) and bool(_len(buffers[t.buffer].data))
+            floor += _tensor_floor(t, has_data, shapes, quants)
         for op in graph.operators or []:
             floor += 8 + 4 * (op.opcodeIndex != 0) + 16 + 4 * (_len(op.inputs) + _len(op.outputs))
             if op.builtinOptions is not None:
@@ -165,12 +166,13 @@ def graph_floor(data: bytes, origin: str = "model") -> int:
     return floor + 4 * len(options)
 
 
-def _tensor_floor(t: schema.TensorT, shapes: set[tuple[int, ...]],
+def _tensor_floor(t: schema.TensorT, has_data: bool, shapes: set[tuple[int, ...]],
                   quants: set[tuple[bytes, bytes, int]]) -> int:
-    """``t``'s own bytes in :func:`graph_floor`; records its shape and quantization."""
+    """``t``'s own bytes in :func:`graph_floor` (an activation may use the empty buffer 0,
+    so only a constant pays for its buffer field); records its shape and quantization."""
     shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
     shapes.add(shape)
-    own = 8 + 4 * bool(shape) + (t.type != schema.TensorType.FLOAT32) + 4 * (t.buffer > 0)
+    own = 8 + 4 * bool(shape) + (t.type != schema.TensorType.FLOAT32) + 4 * has_data
     q = t.quantization
     if q is None or not _len(q.scale):
         return own
