@@ -48,6 +48,8 @@ def buffer_key(t: Mapping[str, Any]) -> str | None:
 
 
 def _elements(t: Mapping[str, Any]) -> int:
+    """Elements of a tensor record; entries of tables older than lean flatbuffers have no
+    ``dims`` and count as many-element, which keeps the rule they were validated with."""
     dims = t.get("dims")
     return 2 if dims is None else math.prod(int(d) for d in dims)
 
