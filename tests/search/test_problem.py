@@ -170,3 +170,46 @@ def test_hyt_under_a_budget_only_the_smallest_members_meet_still_searches() -> N
                         n_gen=3)
     assert len(result.records) >= 3
     assert all(c["latency_ms"] <= bound for c in costs(rec.seen))
+    networks = {tuple(space.block_signatures(a)) for a in rec.seen}
+    assert len(networks) == len(rec.seen), "a network was evaluated twice"
+
+
+# Two encodings of one network, from a demo run's Pareto front (it listed this member
+# twice): at 32 px stages 4 and 5 see 4x4 and 2x2 maps, so their patch windows clamp to
+# the same size, and growth 1.25 then 1.0 rounds to the channels of 1.0 then 1.25.
+_TWIN = {"resolution": 32, "s1.depth": 1, "s1.expand": 1, "s1.channels": 8, "s2.depth": 1,
+         "s2.expand": 1, "s2.growth": 1.0, "s3.depth": 1, "s3.expand": 1, "s3.growth": 1.0,
+         "s3.heads": 1, "s3.ffn": 1.0, "s3.patch": 4, "s4.depth": 1, "s4.expand": 1,
+         "s4.growth": 1.25, "s4.heads": 1, "s4.ffn": 1.0, "s4.patch": 4, "s5.depth": 1,
+         "s5.expand": 2, "s5.growth": 1.0, "s5.heads": 1, "s5.ffn": 1.0, "s5.patch": 1}
+
+
+def test_two_encodings_of_one_network_are_evaluated_once() -> None:
+    space = get_space("hybrid")
+    domain = SpaceDomain(space)
+    a = domain.encode(space.make(_TWIN))
+    b = domain.encode(space.make({**_TWIN, "s4.growth": 1.0, "s4.patch": 2,
+                                  "s5.growth": 1.25, "s5.patch": 4}))
+    c = domain.encode(space.make({**_TWIN, "s5.expand": 1}))
+    assert a != b and domain.network_key(a) == domain.network_key(b)
+    assert domain.network_key(a) != domain.network_key(c)
+    rec = Recording(_proxy_accuracy(space))
+    problem = Problem(domain, [Objective("accuracy", "max"), Objective("latency_ms", "min",
+                                                                         "cost")],
+                      rec, costs_fn=AnalyticCosts(space))
+
+    class Asks(list):  # a strategy stand-in that asks for the twins, then one other
+        name = "fixed"
+
+        def setup(self, *args: Any) -> Any:
+            return self
+
+        def ask(self, n_max: int) -> list[Any]:
+            return [self.pop(0)] if self else []
+
+        def tell(self, *args: Any) -> None:
+            pass
+
+    result = run_search(problem, Asks([a, b, c]), 3, seed=0)
+    assert [r.x for r in result.records] == [a, c]
+    assert len(rec.seen) == 2

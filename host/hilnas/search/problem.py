@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -83,6 +83,11 @@ class Domain:
         """JSON for the run log (an arch JSON, a table row)."""
         return {"x": list(v)}
 
+    def network_key(self, v: Vector) -> Hashable:
+        """What makes two vectors the same candidate; the vector itself unless the domain
+        knows that different encodings build the same network."""
+        return v
+
     def features(self, vs: Sequence[Vector]) -> np.ndarray:
         """Numeric inputs of the surrogates (choice indices are ordered small → large)."""
         return np.asarray(vs, dtype=np.float64).reshape(len(vs), len(self.bounds))
@@ -143,6 +148,14 @@ class SpaceDomain(Domain):
 
     def encode(self, arch: Any) -> Vector:
         return tuple(self.space.encode(arch))
+
+    def network_key(self, v: Vector) -> Hashable:
+        """The member's block signatures (shapes and settings of every block). Knobs can be
+        inert for a member: a patch or pooling window clamped to a small map, a width
+        growth rounded back to the same channel count, a setting of a block that a smaller
+        depth leaves out. Such twins build the same network with the same shared weights,
+        so evaluating both would spend budget on one network and list it twice."""
+        return tuple(self.space.block_signatures(self.decode(v)))
 
     def anchors(self) -> list[Vector]:
         return [self.encode(self.space.smallest())]

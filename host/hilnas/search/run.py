@@ -170,9 +170,18 @@ def run_search(
 
 
 def _admissible(problem: Problem, asked: list[Vector], result: SearchResult) -> list[Vector]:
-    """What the runner agrees to evaluate: feasible, new, once each (the safety net)."""
-    done = {r.x for r in result.records}
-    fresh = [v for v in dict.fromkeys(asked) if v not in done]
+    """What the runner agrees to evaluate: feasible, new, once each (the safety net).
+
+    "New" is by network (:meth:`~hilnas.search.problem.Domain.network_key`): a vector that
+    encodes an already evaluated or already batched network is dropped, not evaluated."""
+    key = problem.domain.network_key
+    done = {key(r.x) for r in result.records}
+    fresh = []
+    for v in dict.fromkeys(asked):
+        k = key(v)
+        if k not in done:
+            done.add(k)
+            fresh.append(v)
     verdicts = problem.check(fresh)
     return [v for v, f in zip(fresh, verdicts, strict=True) if f.ok]
 
