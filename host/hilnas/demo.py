@@ -243,9 +243,14 @@ def print_summary(summary: dict[str, Any]) -> None:
         if key in acc:
             winner.add_row(f"accuracy: {label} (test, {summary['test_images']} images)",
                            f"{acc[key]:.2%}")
-    for c in summary["predicted_vs_measured"]:
+    comparisons = summary["predicted_vs_measured"]
+    repeated = {f for f in (c["figure"] for c in comparisons)
+                if sum(c["figure"] == f for c in comparisons) > 1}
+    for c in comparisons:
         err = "" if c["error"] is None else f" ({100 * c['error']:+.2f}%)"
-        winner.add_row(f"{c['figure']}: predicted / measured",
+        # A figure predicted two ways (the host engine's planner and the LUT) names its source.
+        label = f"{c['figure']} ({c['source']})" if c["figure"] in repeated else c["figure"]
+        winner.add_row(f"{label}: predicted / measured",
                        f"{c['predicted']:,.0f} / {c['measured']:,.0f} {c['unit']}{err}")
     winner.add_row("status", summary["status"])
     winner.add_row("report", summary["report"])
