@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,9 +143,10 @@ def run_search(
     result = SearchResult(problem, strat.name, seed, budget, [])
     empty = 0
     iteration = 0
+    networks: set[Hashable] = set()  # network keys of every evaluated candidate
     while len(result.records) < budget and empty < MAX_EMPTY_ASKS:
         asked = strat.ask(budget - len(result.records))
-        batch = _admissible(problem, asked, result)
+        batch = _admissible(problem, asked, networks)
         if not batch:
             empty += 1
             continue
@@ -169,18 +170,19 @@ def run_search(
     return result
 
 
-def _admissible(problem: Problem, asked: list[Vector], result: SearchResult) -> list[Vector]:
+def _admissible(problem: Problem, asked: list[Vector], networks: set[Hashable]) -> list[Vector]:
     """What the runner agrees to evaluate: feasible, new, once each (the safety net).
 
     "New" is by network (:meth:`~hilnas.search.problem.Domain.network_key`): a vector that
-    encodes an already evaluated or already batched network is dropped, not evaluated."""
+    encodes an already evaluated or already batched network is dropped, not evaluated.
+    ``networks`` holds the evaluated ones and gains the batch's (an infeasible twin of an
+    infeasible network is infeasible too), so no record's key is computed twice."""
     key = problem.domain.network_key
-    done = {key(r.x) for r in result.records}
     fresh = []
     for v in dict.fromkeys(asked):
         k = key(v)
-        if k not in done:
-            done.add(k)
+        if k not in networks:
+            networks.add(k)
             fresh.append(v)
     verdicts = problem.check(fresh)
     return [v for v, f in zip(fresh, verdicts, strict=True) if f.ok]
